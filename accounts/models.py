@@ -1,0 +1,109 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    """The roles of Greenlight; each is a group with exactly the permissions it needs."""
+
+    TESTER = "Tester", "Tester"
+    QA_LEAD = "QA lead", "QA lead"
+    STAKEHOLDER = "Stakeholder", "Stakeholder"
+    ADMIN = "Admin", "Admin"
+
+
+class UserQuerySet(models.QuerySet):
+    def with_role(self, role: Role) -> "UserQuerySet":
+        return self.filter(groups__name=role.value)
+
+    def internal(self) -> "UserQuerySet":
+        return self.filter(is_external=False)
+
+    def external(self) -> "UserQuerySet":
+        return self.filter(is_external=True)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **fields) -> "User":
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self._create(email, password, **fields)
+
+    def get_by_natural_key(self, email: str) -> "User":
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person (or a machine account) using Greenlight; the email address is the login."""
+
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField(
+        max_length=150, help_text="Printed on electronic signatures exactly as written here."
+    )
+    is_external = models.BooleanField(
+        "external (beta) tester",
+        default=False,
+        help_text="External users see nothing beyond their own assignments.",
+    )
+    is_staff = models.BooleanField(
+        "staff status", default=False, help_text="May sign in to the admin."
+    )
+    is_active = models.BooleanField("active", default=True)
+    receives_digests = models.BooleanField(default=True)
+    receives_reminders = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(is_external=True, is_staff=True),
+                name="user_external_not_staff",
+                violation_error_message="An external tester cannot have staff access.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    def has_role(self, role: Role) -> bool:
+        if self.is_superuser and role == Role.ADMIN:
+            return True
+        return any(group.name == role.value for group in self.groups.all())
+
+    @property
+    def is_qa_lead(self) -> bool:
+        return self.is_superuser or self.has_role(Role.QA_LEAD)

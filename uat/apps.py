@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UatConfig(AppConfig):
+    name = "uat"
+    verbose_name = "User acceptance testing"

@@ -1,0 +1,179 @@
+"""Defects found in UAT (or escaped to production) and the waivers that accept them."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from .catalog import Environment, Release
+from .execution import Execution, ExecutionStatus
+
+
+class Severity(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    MAJOR = "major", "Major"
+    MINOR = "minor", "Minor"
+    TRIVIAL = "trivial", "Trivial"
+
+
+class DefectStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONFIRMED = "confirmed", "Confirmed"
+    IN_PROGRESS = "in_progress", "In progress"
+    FIXED = "fixed", "Fixed"
+    VERIFIED = "verified", "Verified"
+    CLOSED = "closed", "Closed"
+    REJECTED = "rejected", "Rejected"
+    DEFERRED = "deferred", "Deferred"
+
+
+S = DefectStatus
+# The workflow: where a defect may go from each status. Reopening is allowed from the
+# end states, because a retest or production can prove a fix wrong.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    S.NEW: (S.CONFIRMED, S.IN_PROGRESS, S.REJECTED, S.DEFERRED),
+    S.CONFIRMED: (S.IN_PROGRESS, S.FIXED, S.REJECTED, S.DEFERRED),
+    S.IN_PROGRESS: (S.FIXED, S.DEFERRED, S.CONFIRMED),
+    S.FIXED: (S.VERIFIED, S.CLOSED, S.IN_PROGRESS),
+    S.VERIFIED: (S.CLOSED, S.IN_PROGRESS),
+    S.CLOSED: (S.CONFIRMED,),
+    S.REJECTED: (S.CONFIRMED,),
+    S.DEFERRED: (S.CONFIRMED, S.IN_PROGRESS, S.CLOSED),
+}
+# Open defects count against the acceptance criteria unless waived. A fixed defect stays
+# open until a retest verifies it; a deferred one is a known problem still shipping.
+OPEN_STATUSES = (S.NEW, S.CONFIRMED, S.IN_PROGRESS, S.FIXED, S.DEFERRED)
+RESOLVED_STATUSES = (S.VERIFIED, S.CLOSED, S.REJECTED)
+
+
+class DefectQuerySet(models.QuerySet):
+    def open(self) -> "DefectQuerySet":
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def found_in_uat(self) -> "DefectQuerySet":
+        return self.filter(found_in=Defect.FoundIn.UAT)
+
+    def escaped(self) -> "DefectQuerySet":
+        return self.filter(found_in=Defect.FoundIn.PRODUCTION)
+
+    def with_details(self) -> "DefectQuerySet":
+        return self.select_related("release__product", "reported_by", "environment")
+
+
+class FoundIn(models.TextChoices):
+    UAT = "uat", "UAT"
+    PRODUCTION = "production", "Production (escaped)"
+
+
+class Defect(models.Model):
+    """A problem found while executing a case, or after the release reached production."""
+
+    FoundIn = FoundIn
+
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="defects")
+    title = models.CharField(max_length=300)
+    steps_to_reproduce = models.TextField(blank=True)
+    severity = models.CharField(max_length=10, choices=Severity)
+    status = models.CharField(max_length=12, choices=DefectStatus, default=DefectStatus.NEW)
+    found_in = models.CharField(max_length=10, choices=FoundIn, default=FoundIn.UAT)
+    executions = models.ManyToManyField(Execution, blank=True, related_name="defects")
+    step_position = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The step of the first linked execution that failed."
+    )
+    environment = models.ForeignKey(
+        Environment, on_delete=models.PROTECT, null=True, blank=True, related_name="defects"
+    )
+    build = models.CharField(max_length=100, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reported_defects"
+    )
+    external_key = models.CharField(max_length=50, blank=True, help_text="e.g. JIRA-1234")
+    external_url = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DefectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(severity__in=Severity.values), name="defect_severity_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=DefectStatus.values), name="defect_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(found_in__in=FoundIn.values), name="defect_found_in_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["release", "status", "severity"], name="defect_release_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:uat_defect_change", args=[self.pk])
+
+    @property
+    def reference(self) -> str:
+        return f"DEF-{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def allowed_statuses(self) -> tuple[str, ...]:
+        return TRANSITIONS[self.status]
+
+    def can_move_to(self, status: str) -> bool:
+        return status in TRANSITIONS[self.status]
+
+    @property
+    def retest_passed(self) -> bool:
+        """Whether a retest proved the fix: true when a retest of one of the linked
+        executions passed, or when no UAT execution is linked to retest."""
+        linked = self.executions.all()
+        if self.found_in == FoundIn.PRODUCTION or not linked.exists():
+            return True
+        return Execution.objects.filter(
+            retest_of__in=linked, status=ExecutionStatus.PASSED
+        ).exists()
+
+
+class WaiverQuerySet(models.QuerySet):
+    def active(self, at=None) -> "WaiverQuerySet":
+        return self.filter(expires_at__gt=at or timezone.now(), revoked_at__isnull=True)
+
+
+class Waiver(models.Model):
+    """ "Accept with known risk": a stakeholder waives one open defect for one release."""
+
+    defect = models.ForeignKey(Defect, on_delete=models.PROTECT, related_name="waivers")
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="waivers")
+    reason = models.TextField()
+    expires_at = models.DateTimeField()
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="granted_waivers"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WaiverQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="waiver_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Waiver of {self.defect.reference} for {self.release}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -1,0 +1,205 @@
+"""Executions of cases by testers, their per-step results and evidence."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from .catalog import Case, CaseVersion, Environment
+from .planning import Cohort, Plan
+
+
+class ExecutionStatus(models.TextChoices):
+    PENDING = "pending", "Not run"
+    IN_PROGRESS = "in_progress", "In progress"
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+    BLOCKED = "blocked", "Blocked"
+
+
+FINAL_STATUSES = (ExecutionStatus.PASSED, ExecutionStatus.FAILED, ExecutionStatus.BLOCKED)
+
+
+class StepStatus(models.TextChoices):
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+    BLOCKED = "blocked", "Blocked"
+    SKIPPED = "skipped", "Skipped"
+
+
+class ExecutionQuerySet(models.QuerySet):
+    def for_tester(self, user) -> "ExecutionQuerySet":
+        return self.filter(tester=user)
+
+    def pending(self) -> "ExecutionQuerySet":
+        return self.filter(status__in=[ExecutionStatus.PENDING, ExecutionStatus.IN_PROGRESS])
+
+    def finished(self) -> "ExecutionQuerySet":
+        return self.filter(status__in=FINAL_STATUSES)
+
+    def latest(self) -> "ExecutionQuerySet":
+        """The execution that counts for each (plan, case); older ones are history."""
+        return self.filter(is_latest=True)
+
+    def with_details(self) -> "ExecutionQuerySet":
+        return self.select_related(
+            "plan__release__product", "case", "case_version", "tester", "cohort", "environment"
+        )
+
+
+class Execution(models.Model):
+    """One case run by one tester of a cohort in a plan, pinned to the case version it ran.
+
+    A retest is a new execution; ``is_latest`` marks the one per (plan, case) that counts:
+    the most recently recorded result, or a queued retest, or the first assignment while
+    nothing has been recorded. The database holds that at most one is latest.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="executions")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="executions")
+    case_version = models.ForeignKey(
+        CaseVersion, on_delete=models.PROTECT, related_name="executions"
+    )
+    tester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="executions"
+    )
+    cohort = models.ForeignKey(Cohort, on_delete=models.PROTECT, related_name="executions")
+    environment = models.ForeignKey(
+        Environment, on_delete=models.PROTECT, null=True, blank=True, related_name="executions"
+    )
+    build = models.CharField(max_length=100, blank=True)
+    status = models.CharField(
+        max_length=12, choices=ExecutionStatus, default=ExecutionStatus.PENDING
+    )
+    is_latest = models.BooleanField(default=True)
+    retest_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="retests"
+    )
+    notes = models.TextField(blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    time_spent_seconds = models.PositiveIntegerField(default=0)
+    # Bumped on every save through the services: a save that read an older number is
+    # refused instead of silently overwriting someone else's work.
+    lock_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ExecutionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["plan", "case__key", "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=ExecutionStatus.values),
+                name="execution_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=[ExecutionStatus.PENDING, ExecutionStatus.IN_PROGRESS]
+                )
+                | models.Q(finished_at__isnull=False),
+                name="execution_finished_has_time",
+                violation_error_message="A finished execution records when it finished.",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "case"],
+                condition=models.Q(is_latest=True),
+                name="execution_one_latest_per_case",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tester", "status"], name="execution_tester_status"),
+            models.Index(fields=["plan", "is_latest", "status"], name="execution_plan_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.key} by {self.tester} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:uat_execution_change", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def is_retest(self) -> bool:
+        return self.retest_of_id is not None
+
+    @staticmethod
+    def result_from_steps(step_statuses: list[str]) -> str | None:
+        """The overall result the steps imply: any failed → failed, else any blocked →
+        blocked, else passed when at least one step passed. None when that is undecided."""
+        if StepStatus.FAILED in step_statuses:
+            return ExecutionStatus.FAILED
+        if StepStatus.BLOCKED in step_statuses:
+            return ExecutionStatus.BLOCKED
+        if StepStatus.PASSED in step_statuses:
+            return ExecutionStatus.PASSED
+        return None
+
+
+class StepResult(models.Model):
+    """The result of one step of the pinned case version, with what actually happened."""
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="step_results")
+    position = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=StepStatus)
+    actual_result = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["execution", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["execution", "position"], name="stepresult_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=StepStatus.values), name="stepresult_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(position__gte=1), name="stepresult_position_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"step {self.position}: {self.get_status_display()}"
+
+
+def evidence_path(instance: "Evidence", filename: str) -> str:
+    # Never trust the uploaded name on disk: a random name keeps the original extension out
+    # of reach of path tricks; the original name is kept in a field for display.
+    return f"evidence/{instance.execution.uuid}/{uuid.uuid4().hex}"
+
+
+class Evidence(models.Model):
+    """A screenshot or file attached to an execution (optionally to one of its steps)."""
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="evidence")
+    step_position = models.PositiveSmallIntegerField(null=True, blank=True)
+    file = models.FileField(upload_to=evidence_path, max_length=200)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["execution", "uploaded_at"]
+        verbose_name_plural = "evidence"
+
+    def __str__(self) -> str:
+        return self.original_name
