@@ -7,10 +7,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format migrate check clean
+.PHONY: help install run seed test lint format migrate check clean
 
 help:
 	@echo "make run     install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
+	@echo "make seed    install, migrate and load the Acme CRM demo into an empty database"
 	@echo "make test    install and run the whole test suite"
 	@echo "make lint    ruff lint and format check"
 	@echo "make format  apply ruff formatting and safe fixes"
@@ -32,7 +33,13 @@ install: $(STAMP)
 migrate: install
 	$(PY) manage.py migrate --noinput
 
-run: migrate
+# The demo goes only into a database without products, so `make run` never touches
+# data someone entered.
+seed: migrate
+	$(PY) manage.py seed_demo --if-empty
+
+run: seed
+	@$(PY) manage.py demo_logins
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -1,8 +1,11 @@
 """The permissions each role holds, as (app_label, codename) pairs.
 
-The data migration that creates the role groups reads this, and so does
-``accounts.roles.sync_role_permissions`` which later migrations call when a model is added.
+``sync_roles`` makes the groups match this table. The data migration that creates the
+roles runs it, and a later migration that adds a model runs it again after changing
+the table, so the groups and this file never drift apart.
 """
+
+from django.contrib.auth.management import create_permissions
 
 LIBRARY = ["product", "release", "environment", "requirement", "case", "casestep", "caseversion"]
 PLANNING = ["plan", "plansignoffrole", "cohort", "cohortmembership"]
@@ -39,5 +42,29 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         *_perms("reports", ["view"], ["acceptancereport"]),
     ],
 }
-# Admins hold every permission; the migration grants them all that exist.
+# Admins hold every permission there is.
 ADMIN_ROLE = "Admin"
+
+
+def sync_roles(apps, schema_editor=None) -> None:
+    """Create or update the role groups, for use in ``migrations.RunPython``."""
+    # Permissions are normally created after all migrations ran; make sure they exist now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    by_key = {
+        (p.content_type.app_label, p.codename): p
+        for p in Permission.objects.select_related("content_type")
+    }
+    for name, pairs in ROLE_PERMISSIONS.items():
+        missing = sorted(set(pairs) - by_key.keys())
+        if missing:
+            raise RuntimeError(f"Permissions missing for role {name}: {missing}")
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set([by_key[pair] for pair in pairs])
+    admin, _ = Group.objects.get_or_create(name=ADMIN_ROLE)
+    admin.permissions.set(by_key.values())

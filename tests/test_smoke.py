@@ -1,12 +1,12 @@
 from tests.factories import (
     DefectFactory,
+    EventFactory,
+    EvidenceFactory,
     ExecutionFactory,
     PlanSignoffRoleFactory,
     SignOffFactory,
-    WaiverFactory,
-    EventFactory,
-    EvidenceFactory,
     StepResultFactory,
+    WaiverFactory,
 )
 
 

@@ -3,11 +3,12 @@ commands and tasks all call these. Each runs in one transaction, writes its audi
 it, and refuses invalid input with a ``ValidationError`` whose message a user can act on.
 """
 
+import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .audit import event_record, events_record_many
@@ -52,11 +53,11 @@ def case_version_record(*, case: Case, actor) -> CaseVersion:
     steps = list(case.steps.order_by("position"))
     content = case.content(steps)
     digest = content_digest(content)
+    if case.status == Case.Status.READY and not steps:
+        raise ValidationError("A ready case needs at least one step.")
     latest = case.versions.order_by("-number").first()
     if latest is not None and latest.digest == digest:
         return latest
-    if case.status == Case.Status.READY and not steps:
-        raise ValidationError("A ready case needs at least one step.")
     version = CaseVersion.objects.create(
         case=case,
         number=case.version + 1,
@@ -69,6 +70,7 @@ def case_version_record(*, case: Case, actor) -> CaseVersion:
         created_by=actor,
     )
     Case.objects.filter(pk=case.pk).update(version=version.number)
+    case.version = version.number
     before = None
     if latest is not None:
         before = {"version": latest.number, **_version_content(latest)}
@@ -103,7 +105,8 @@ def _current_versions(case_ids: Iterable[int]) -> dict[int, CaseVersion]:
 def _assignment_cases(plan: Plan, cases: Iterable[Case] | None) -> list[Case]:
     in_scope = {case.pk: case for case in plan.cases.all()}
     if cases is None:
-        chosen = list(in_scope.values())
+        # The whole scope: drafts still being written and retired cases wait.
+        chosen = [case for case in in_scope.values() if case.status == Case.Status.READY]
     else:
         chosen = list(cases)
         outside = [case.key for case in chosen if case.pk not in in_scope]
@@ -115,7 +118,7 @@ def _assignment_cases(plan: Plan, cases: Iterable[Case] | None) -> list[Case]:
             f"Only ready cases can be assigned; not ready: {', '.join(sorted(not_ready))}."
         )
     if not chosen:
-        raise ValidationError("The plan has no cases in scope to assign.")
+        raise ValidationError("The plan has no ready cases in scope to assign.")
     return sorted(chosen, key=lambda case: case.key)
 
 
@@ -231,7 +234,9 @@ def plan_clone(*, plan: Plan, release: Release, actor) -> Plan:
     for field in PLAN_CLONE_FIELDS:
         setattr(clone, field, getattr(plan, field))
     clone.environment = plan.environment
-    clone.name = plan.name.replace(plan.release.version, release.version)
+    # "Acme CRM 2.4 beta" becomes "Acme CRM 2.5 beta", but "1.1" never matches in "1.10".
+    old_version = re.escape(plan.release.version)
+    clone.name = re.sub(rf"(?<![\w.]){old_version}(?![\w.])", release.version, plan.name)
     clone.save()
     clone.cases.set(plan.cases.all())
     clone.cohorts.set(plan.cohorts.all())
@@ -255,7 +260,9 @@ def _claim(execution: Execution, lock_version: int | None, **changes) -> Executi
     if not claimed:
         execution.refresh_from_db()
         raise ConcurrentEditError(execution)
-    execution.refresh_from_db(fields=[*changes, "lock_version", "updated_at"])
+    for field, value in changes.items():
+        setattr(execution, field, value)
+    execution.lock_version, execution.updated_at = expected + 1, now
     return execution
 
 
@@ -369,6 +376,15 @@ def execution_record(
 # ---------------------------------------------------------------------------- defects
 
 
+def _defect_errors(title: str, severity: str) -> dict[str, str]:
+    errors = {}
+    if not title.strip():
+        errors["title"] = "Give the defect a title."
+    if severity not in Severity.values:
+        errors["severity"] = "Choose a severity: critical, major, minor or trivial."
+    return errors
+
+
 @transaction.atomic
 def defect_report(
     *,
@@ -382,11 +398,7 @@ def defect_report(
     external_url: str = "",
 ) -> Defect:
     """Report a defect found while running ``execution`` and link the two."""
-    errors = {}
-    if not title.strip():
-        errors["title"] = "Give the defect a title."
-    if severity not in Severity.values:
-        errors["severity"] = "Choose a severity: critical, major, minor or trivial."
+    errors = _defect_errors(title, severity)
     if step_position is not None and not 1 <= step_position <= _step_count(execution):
         errors["step_position"] = f"This case has no step {step_position}."
     if errors:
@@ -414,6 +426,47 @@ def defect_report(
 
 
 @transaction.atomic
+def defect_report_escaped(
+    *,
+    release: Release,
+    actor,
+    title: str,
+    severity: str,
+    build: str,
+    steps_to_reproduce: str = "",
+    external_key: str = "",
+    external_url: str = "",
+) -> Defect:
+    """Record a defect found in production: it escaped UAT and counts against the
+    release that let it through."""
+    errors = _defect_errors(title, severity)
+    if release.stage != Release.Stage.PRODUCTION:
+        errors["release"] = f"{release} has not reached production; report it from UAT."
+    if not build.strip():
+        errors["build"] = "Say which production build shows the defect."
+    if errors:
+        raise ValidationError(errors)
+    defect = Defect.objects.create(
+        release=release,
+        title=title.strip(),
+        severity=severity,
+        steps_to_reproduce=steps_to_reproduce,
+        found_in=Defect.FoundIn.PRODUCTION,
+        build=build.strip(),
+        reported_by=actor,
+        external_key=external_key,
+        external_url=external_url,
+    )
+    event_record(
+        actor=actor,
+        verb="defect.reported",
+        obj=defect,
+        after={"severity": severity, "found_in": "production", "title": defect.title},
+    )
+    return defect
+
+
+@transaction.atomic
 def defect_transition(*, defect: Defect, status: str, actor, note: str = "") -> Defect:
     """Move a defect along its workflow. Marking it fixed queues retests of the failed
     executions it blocks; verifying it needs a passing retest where UAT found it."""
@@ -429,9 +482,12 @@ def defect_transition(*, defect: Defect, status: str, actor, note: str = "") -> 
     if status == DefectStatus.VERIFIED and not defect.retest_passed:
         raise ValidationError("A defect found in UAT is verified by a passing retest first.")
     before = {"status": defect.status}
+    now = timezone.now()
     defect.status = status
-    defect.resolved_at = timezone.now() if status in RESOLVED_STATUSES else None
-    defect.save(update_fields=["status", "resolved_at", "updated_at"])
+    defect.resolved_at = now if status in RESOLVED_STATUSES else None
+    if status == DefectStatus.FIXED:
+        defect.fixed_at = now
+    defect.save(update_fields=["status", "resolved_at", "fixed_at", "updated_at"])
     event_record(
         actor=actor,
         verb="defect.status_changed",
@@ -464,20 +520,30 @@ def _retest(failed: Execution, versions: dict[int, CaseVersion], actor) -> Execu
 @transaction.atomic
 def defect_retests_queue(*, defect: Defect, actor) -> list[Execution]:
     """Give each failed execution the defect blocks a retest for its original tester,
-    against the case's current version. A case already retested, or passed since, gets
-    none, so calling this twice queues nothing new. A fixed number of queries."""
+    against the case's current version; the retest becomes the run that counts for its
+    case until it is done. An execution already retested gets none, so calling this twice
+    queues nothing new. A fixed number of queries."""
     failed = list(
-        defect.executions.filter(status=ExecutionStatus.FAILED, is_latest=True).select_related(
-            "plan__environment", "case"
-        )
+        defect.executions.filter(status=ExecutionStatus.FAILED, retests__isnull=True)
+        .select_related("plan__environment", "case")
+        .order_by("pk")
     )
     if not failed:
         return []
     versions = _current_versions(execution.case_id for execution in failed)
-    Execution.objects.filter(pk__in=[execution.pk for execution in failed]).update(is_latest=False)
-    retests = Execution.objects.bulk_create(
-        _retest(execution, versions, actor) for execution in failed
-    )
+    pairs = {(execution.plan_id, execution.case_id) for execution in failed}
+    same_case = Q()
+    for plan_id, case_id in pairs:
+        same_case |= Q(plan_id=plan_id, case_id=case_id)
+    Execution.objects.filter(same_case, is_latest=True).update(is_latest=False)
+    retests, counted = [], set()
+    for execution in failed:
+        retest = _retest(execution, versions, actor)
+        # Two testers who failed the same case both retest it; one run counts at a time.
+        retest.is_latest = (execution.plan_id, execution.case_id) not in counted
+        counted.add((execution.plan_id, execution.case_id))
+        retests.append(retest)
+    Execution.objects.bulk_create(retests)
     by_id = {execution.pk: execution for execution in failed}
     events_record_many(
         actor=actor,

@@ -91,6 +91,9 @@ class Defect(models.Model):
     external_url = models.URLField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    fixed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was last marked fixed."
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     objects = DefectQuerySet.as_manager()
@@ -135,14 +138,23 @@ class Defect(models.Model):
 
     @property
     def retest_passed(self) -> bool:
-        """Whether a retest proved the fix: true when a retest of one of the linked
-        executions passed, or when no UAT execution is linked to retest."""
-        linked = self.executions.all()
-        if self.found_in == FoundIn.PRODUCTION or not linked.exists():
+        """Whether a run proved the fix: a case this defect failed has passed in the same
+        plan since the defect was last marked fixed — a retest, or another tester's run.
+        A defect with no UAT execution (found in production) needs none."""
+        linked = self.executions.values_list("plan_id", "case_id")
+        if self.found_in == FoundIn.PRODUCTION or not linked:
             return True
-        return Execution.objects.filter(
-            retest_of__in=linked, status=ExecutionStatus.PASSED
-        ).exists()
+        since = models.Q()
+        for plan_id, case_id in linked:
+            since |= models.Q(plan_id=plan_id, case_id=case_id)
+        return (
+            Execution.objects.filter(since)
+            .filter(
+                status=ExecutionStatus.PASSED,
+                finished_at__gt=self.fixed_at or self.created_at,
+            )
+            .exists()
+        )
 
 
 class WaiverQuerySet(models.QuerySet):

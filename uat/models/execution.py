@@ -97,7 +97,7 @@ class Execution(models.Model):
     objects = ExecutionQuerySet.as_manager()
 
     class Meta:
-        ordering = ["plan", "case__key", "created_at"]
+        ordering = ["plan_id", "case_id", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=ExecutionStatus.values),

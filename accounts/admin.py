@@ -1,0 +1,122 @@
+"""User accounts in the admin, for an email-login user.
+
+QA leads hold ``change_user`` so they can enrol testers, which must not let them grant
+powers: for anyone but a superuser, the admin
+
+* changes only plain accounts — not staff, not superusers, no roles beyond Tester, no
+  permissions of their own. Everyone else (other leads, stakeholders whose password
+  guards their signature, admins, the lead themself) is view-only, password included;
+* hides ``is_superuser`` and ``user_permissions`` and shows ``is_staff`` read-only;
+* offers the Tester role as the only group to give or take away.
+
+Superusers see and change everything.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
+from django.contrib.auth.models import Group
+
+from .models import Role, User
+
+# Fields only a superuser may see (hidden) or set (read-only) for others.
+HIDDEN_FROM_LEADS = ("is_superuser", "user_permissions")
+READ_ONLY_FOR_LEADS = ("is_staff",)
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "full_name", "is_external", "groups")
+
+
+class UserChangeForm(BaseUserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    list_display = ("email", "full_name", "roles", "is_external", "is_staff", "is_active")
+    list_filter = ("is_staff", "is_superuser", "is_active", "is_external", "groups")
+    search_fields = ("email", "full_name")
+    list_select_related = ()
+    ordering = ("full_name", "email")
+    readonly_fields = ("last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Person", {"fields": ("full_name", "is_external")}),
+        ("Email", {"fields": ("receives_digests", "receives_reminders")}),
+        (
+            "Access",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "email",
+                    "full_name",
+                    "is_external",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+        ("Roles", {"fields": ("groups",)}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="roles")
+    def roles(self, user: User) -> str:
+        return ", ".join(sorted(group.name for group in user.groups.all()))
+
+    @staticmethod
+    def is_plain(user: User) -> bool:
+        """An account with no powers beyond testing: what a QA lead may manage."""
+        return (
+            not user.is_staff
+            and not user.is_superuser
+            and not user.user_permissions.exists()
+            and not user.groups.exclude(name=Role.TESTER.value).exists()
+        )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or request.user.is_superuser or self.is_plain(obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return [
+            (name, {**options, "fields": _without(options["fields"], HIDDEN_FROM_LEADS)})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return readonly
+        return (*readonly, *READ_ONLY_FOR_LEADS)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups" and not request.user.is_superuser:
+            kwargs["queryset"] = Group.objects.filter(name=Role.TESTER.value)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def _without(fields, hidden) -> tuple:
+    return tuple(field for field in fields if field not in hidden)

@@ -1,0 +1,218 @@
+"""Plans with their scope, cohorts and criteria; cohorts with their members."""
+
+from django.contrib import admin, messages
+from django.contrib.admin import ActionLocation
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+
+from ..forms import CohortMembershipFormSet, PlanAdminForm, PlanAssignForm, PlanCloneForm
+from ..models import Cohort, CohortMembership, Plan, PlanSignoffRole
+from ..services import plan_assign, plan_clone
+from .base import APPLY, GreenlightAdmin, PlanFilter, ReleaseFilter, action_page
+
+BOTH_PAGES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
+
+
+class PlanSignoffRoleInline(admin.TabularInline):
+    model = PlanSignoffRole
+    fields = ("role", "signers")
+    autocomplete_fields = ("signers",)
+    extra = 0
+
+
+def _one_plan(modeladmin, request, queryset) -> Plan | None:
+    plans = list(queryset[:2])
+    if len(plans) != 1:
+        modeladmin.message_user(request, "Choose exactly one plan for this action.", messages.ERROR)
+        return None
+    return plans[0]
+
+
+@admin.register(Plan)
+class PlanAdmin(GreenlightAdmin):
+    form = PlanAdminForm
+    list_display = ("name", "release", "stage", "status", "owner", "case_count", "starts_on")
+    list_filter = ("stage", "status", ("release", ReleaseFilter))
+    search_fields = ("name", "release__version", "release__product__name")
+    list_select_related = ("release__product", "owner")
+    ordering = ("release", "stage")  # kept explicitly: the annotation below drops Meta's
+    autocomplete_fields = ("release", "owner", "environment", "cases", "cohorts", "stakeholders")
+    readonly_fields = ("created_at", "updated_at")
+    date_hierarchy = "starts_on"
+    inlines = (PlanSignoffRoleInline,)
+    actions = ("assign_cases", "clone_plan")
+    fieldsets = (
+        (None, {"fields": (("release", "stage"), "name", "status", "owner", "environment")}),
+        ("Schedule", {"fields": (("starts_on", "ends_on"),)}),
+        ("Scope", {"fields": ("objectives", "scope_notes", "cases", "cohorts", "stakeholders")}),
+        (
+            "Acceptance criteria",
+            {
+                "description": "Every criterion must pass for the report to say go. "
+                "Leave a defect limit empty for no limit.",
+                "fields": (
+                    "min_execution_coverage",
+                    "min_critical_pass_rate",
+                    "min_pass_rate",
+                    ("max_open_critical_defects", "max_open_major_defects"),
+                    ("max_open_minor_defects", "max_open_trivial_defects"),
+                    "require_requirement_coverage",
+                    "min_beta_testers_per_critical_case",
+                ),
+            },
+        ),
+        ("Record", {"fields": (("created_at", "updated_at"),)}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(case_count=Count("cases"))
+
+    @admin.display(description="cases", ordering="case_count")
+    def case_count(self, plan: Plan) -> int:
+        return plan.case_count
+
+    @admin.action(
+        permissions=["change"],
+        description="Assign cases to cohort testers",
+        location=BOTH_PAGES,
+    )
+    def assign_cases(self, request, queryset):
+        """Assign the plan's ready cases to the testers of one of its cohorts."""
+        plan = _one_plan(self, request, queryset)
+        if plan is None:
+            return None
+        form = PlanAssignForm(request.POST if APPLY in request.POST else None, plan=plan)
+        if form.is_valid():
+            cohort = form.cleaned_data["cohort"]
+            try:
+                created = plan_assign(
+                    plan=plan,
+                    cohort=cohort,
+                    actor=request.user,
+                    testers_per_case=form.cleaned_data["testers_per_case"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                if created:
+                    cases = len({execution.case_id for execution in created})
+                    self.message_user(
+                        request,
+                        f"Assigned {cases} cases of {plan} to {cohort.name}: "
+                        f"{len(created)} executions.",
+                        messages.SUCCESS,
+                    )
+                else:
+                    self.message_user(
+                        request,
+                        f"Nothing new to assign: {cohort.name}'s testers already hold these cases.",
+                        messages.INFO,
+                    )
+                return HttpResponseRedirect(reverse("admin:uat_plan_change", args=[plan.pk]))
+        return action_page(
+            self,
+            request,
+            obj=plan,
+            action="assign_cases",
+            form=form,
+            title=f"Assign cases of {plan}",
+            intro="Each ready case in the plan's scope goes to the cohort's active testers in "
+            "turn. Testers who already hold a case are skipped, so assigning again only "
+            "fills the gaps.",
+            submit_label="Assign",
+        )
+
+    @admin.action(
+        permissions=["add"], description="Clone plan for a new release", location=BOTH_PAGES
+    )
+    def clone_plan(self, request, queryset):
+        """Copy one plan to another release of its product, as a draft."""
+        plan = _one_plan(self, request, queryset)
+        if plan is None:
+            return None
+        form = PlanCloneForm(request.POST if APPLY in request.POST else None, plan=plan)
+        if form.is_valid():
+            try:
+                clone = plan_clone(
+                    plan=plan, release=form.cleaned_data["release"], actor=request.user
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                url = reverse("admin:uat_plan_change", args=[clone.pk])
+                self.message_user(
+                    request,
+                    format_html('Cloned {} as <a href="{}">{}</a>, a draft.', plan, url, clone),
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(url)
+        return action_page(
+            self,
+            request,
+            obj=plan,
+            action="clone_plan",
+            form=form,
+            title=f"Clone {plan}",
+            intro="The clone keeps this plan's scope, cohorts, acceptance criteria, "
+            "stakeholders and required sign-offs, starts as a draft, and has no executions.",
+            submit_label="Clone",
+        )
+
+
+@admin.register(PlanSignoffRole)
+class PlanSignoffRoleAdmin(GreenlightAdmin):
+    list_display = ("plan", "role", "signer_names")
+    list_filter = ("role", ("plan", PlanFilter))
+    search_fields = ("plan__name", "signers__full_name", "signers__email")
+    list_select_related = ("plan__release__product",)
+    autocomplete_fields = ("plan", "signers")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("signers")
+
+    @admin.display(description="signers")
+    def signer_names(self, role: PlanSignoffRole) -> str:
+        return ", ".join(signer.full_name or signer.email for signer in role.signers.all())
+
+
+class CohortMembershipInline(admin.TabularInline):
+    model = CohortMembership
+    formset = CohortMembershipFormSet
+    fields = ("user", "added_at")
+    readonly_fields = ("added_at",)
+    autocomplete_fields = ("user",)
+    extra = 0
+
+
+@admin.register(Cohort)
+class CohortAdmin(GreenlightAdmin):
+    list_display = ("name", "product", "kind", "member_count")
+    list_filter = ("kind", "product")
+    search_fields = ("name", "product__name")
+    list_select_related = ("product",)
+    ordering = ("product__name", "name")
+    autocomplete_fields = ("product",)
+    inlines = (CohortMembershipInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("memberships"))
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, cohort: Cohort) -> int:
+        return cohort.member_count
+
+
+@admin.register(CohortMembership)
+class CohortMembershipAdmin(GreenlightAdmin):
+    list_display = ("user", "cohort", "cohort_kind", "added_at")
+    list_filter = ("cohort__kind", "cohort")
+    search_fields = ("user__email", "user__full_name", "cohort__name")
+    list_select_related = ("user", "cohort")
+    autocomplete_fields = ("cohort", "user")
+
+    @admin.display(description="kind", ordering="cohort__kind")
+    def cohort_kind(self, membership: CohortMembership) -> str:
+        return membership.cohort.get_kind_display()

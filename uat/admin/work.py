@@ -1,0 +1,224 @@
+"""The work of UAT: executions with their step results and evidence, and defects."""
+
+from django.contrib import admin, messages
+from django.contrib.admin import ActionLocation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ..audit import event_record
+from ..models import Defect, DefectStatus, Evidence, Execution, StepResult
+from ..services import defect_transition
+from .base import GreenlightAdmin, PlanFilter, ReadOnlyAdminMixin, ReadOnlyInline, ReleaseFilter
+
+
+class StepResultInline(ReadOnlyInline):
+    model = StepResult
+    fields = ("position", "status", "actual_result", "recorded_at")
+    readonly_fields = fields
+    show_change_link = False
+
+
+class EvidenceInline(ReadOnlyInline):
+    model = Evidence
+    # No file link: evidence is handed out only by views that check who may see it.
+    fields = ("original_name", "step_position", "content_type", "size", "uploaded_at")
+    readonly_fields = fields
+
+
+@admin.register(Execution)
+class ExecutionAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
+    """Executions are assigned by the plan action, recorded by testers and queued as
+    retests by a fixed defect, each through its service; here they are for reading."""
+
+    list_display = (
+        "case",
+        "tester",
+        "plan",
+        "cohort",
+        "status",
+        "is_latest",
+        "retest_of_number",
+        "created_at",
+    )
+    list_filter = ("status", "is_latest", ("plan", PlanFilter), "cohort")
+    search_fields = ("case__key", "case__title", "tester__email", "tester__full_name")
+    list_select_related = ("plan__release__product", "case", "tester", "cohort")
+    date_hierarchy = "created_at"
+    inlines = (StepResultInline, EvidenceInline)
+    fields = (
+        ("plan", "cohort"),
+        ("case", "case_version"),
+        "tester",
+        ("environment", "build"),
+        ("status", "is_latest"),
+        "retest_of",
+        "notes",
+        "assigned_by",
+        ("started_at", "finished_at", "time_spent_seconds"),
+        ("uuid", "lock_version"),
+        ("created_at", "updated_at"),
+    )
+
+    @admin.display(description="retest of", ordering="retest_of")
+    def retest_of_number(self, execution: Execution) -> str:
+        return f"#{execution.retest_of_id}" if execution.retest_of_id else ""
+
+
+@admin.register(StepResult)
+class StepResultAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
+    """Step results are recorded by testers through the execution services."""
+
+    list_display = ("execution", "position", "status", "recorded_at")
+    list_filter = ("status",)
+    search_fields = ("execution__case__key", "execution__tester__email", "actual_result")
+    list_select_related = ("execution__case", "execution__tester")
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(GreenlightAdmin):
+    """Evidence is uploaded by testers. A QA lead may remove a file uploaded by mistake
+    (a screenshot with personal data, say); the removal is audited and the file goes
+    from storage too. The file itself is not linked: evidence is handed out only by
+    views that check who may see the execution."""
+
+    list_display = (
+        "original_name",
+        "execution",
+        "step_position",
+        "content_type",
+        "size",
+        "uploaded_by",
+        "uploaded_at",
+    )
+    list_filter = ("content_type",)
+    search_fields = ("original_name", "execution__case__key", "uploaded_by__email")
+    list_select_related = (
+        "execution__plan__release__product",
+        "execution__case",
+        "execution__tester",
+        "uploaded_by",
+    )
+    readonly_fields = (
+        "execution",
+        "step_position",
+        "original_name",
+        "content_type",
+        "size",
+        "sha256",
+        "uploaded_by",
+        "uploaded_at",
+    )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj: Evidence) -> None:
+        name, storage = obj.file.name, obj.file.storage
+        event_record(
+            actor=request.user,
+            verb="evidence.deleted",
+            obj=obj.execution,
+            before={"evidence": obj.original_name, "sha256": obj.sha256},
+            release=obj.execution.plan.release,
+        )
+        obj.delete()
+        transaction.on_commit(lambda: storage.delete(name))
+
+    def delete_queryset(self, request, queryset) -> None:
+        for evidence in queryset:
+            self.delete_model(request, evidence)
+
+
+def _status_action(status: DefectStatus):
+    def action(modeladmin, request, queryset):
+        modeladmin.transition(request, queryset, status)
+
+    action.__name__ = f"mark_{status.value}"
+    return admin.action(
+        action,
+        permissions=["change"],
+        description=f"Mark as {status.label.lower()}",
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+
+
+@admin.register(Defect)
+class DefectAdmin(GreenlightAdmin):
+    list_display = (
+        "reference",
+        "title",
+        "severity",
+        "status",
+        "release",
+        "found_in",
+        "reported_by",
+        "created_at",
+    )
+    list_filter = ("status", "severity", "found_in", ("release", ReleaseFilter))
+    search_fields = ("title", "external_key", "steps_to_reproduce")
+    list_select_related = ("release__product", "reported_by")
+    autocomplete_fields = ("release", "executions", "environment")
+    # The status moves only through the workflow (the actions below), which checks each
+    # transition, audits it and queues the retests a fix needs.
+    readonly_fields = ("status", "reported_by", "created_at", "updated_at", "resolved_at")
+    actions = [_status_action(status) for status in DefectStatus if status != DefectStatus.NEW]
+    fieldsets = (
+        (None, {"fields": ("release", "title", "steps_to_reproduce", ("severity", "found_in"))}),
+        (
+            "Where it was found",
+            {"fields": ("executions", "step_position", ("environment", "build"))},
+        ),
+        ("Tracker", {"fields": (("external_key", "external_url"),)}),
+        (
+            "Workflow",
+            {"fields": ("status", "reported_by", ("created_at", "updated_at", "resolved_at"))},
+        ),
+    )
+
+    @admin.display(description="reference", ordering="pk")
+    def reference(self, defect: Defect) -> str:
+        return defect.reference
+
+    def get_search_results(self, request, queryset, search_term):
+        # "DEF-12" (how people quote a defect) finds defect 12.
+        reference = search_term.strip().upper().removeprefix("DEF-")
+        if reference.isdigit():
+            return queryset.filter(pk=int(reference)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def save_model(self, request, obj: Defect, form, change: bool) -> None:
+        if not change:
+            obj.reported_by = request.user
+            obj.status = DefectStatus.NEW
+            obj.save()
+            event_record(
+                actor=request.user,
+                verb="defect.reported",
+                obj=obj,
+                after={"severity": obj.severity, "title": obj.title, "found_in": obj.found_in},
+            )
+            return
+        super().save_model(request, obj, form, change)
+
+    def transition(self, request, queryset, status: DefectStatus) -> None:
+        """Move each selected defect to ``status`` through the workflow; report which
+        moved and why the others could not."""
+        moved = []
+        for defect in queryset:
+            try:
+                defect_transition(defect=defect, status=status, actor=request.user)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{defect.reference}: {' '.join(error.messages)}", messages.ERROR
+                )
+            else:
+                moved.append(defect.reference)
+        if moved:
+            self.message_user(
+                request,
+                f"Marked as {status.label.lower()}: {', '.join(moved)}.",
+                messages.SUCCESS,
+            )

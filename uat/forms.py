@@ -1,0 +1,145 @@
+"""Forms of the QA lead's admin: checks that span a case and its steps, a plan and its
+scope, a cohort and its members, and the input of the plan actions."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import Case, CaseStep, Cohort, Plan, Release
+
+
+def _other_product(rows, product_id: int, label) -> list[str]:
+    return sorted(label(row) for row in rows if row.product_id != product_id)
+
+
+class CaseAdminForm(forms.ModelForm):
+    """The case form of the admin, which names the model and fields."""
+
+    def clean(self):
+        cleaned = super().clean()
+        product, requirements = cleaned.get("product"), cleaned.get("requirements")
+        if product and requirements:
+            stray = _other_product(requirements, product.pk, lambda row: row.key)
+            if stray:
+                self.add_error(
+                    "requirements", f"Not requirements of {product}: {', '.join(stray)}."
+                )
+        return cleaned
+
+
+class CaseStepForm(forms.ModelForm):
+    """One step of a case. Its position is checked for uniqueness among the steps on the
+    page rather than against the saved ones, so steps can swap places in one save."""
+
+    position = forms.IntegerField(min_value=1, max_value=999)
+
+    class Meta:
+        model = CaseStep
+        fields = ("position", "action", "expected")
+
+    def validate_constraints(self):
+        exclude = self._get_validation_exclusions() | {"position"}
+        try:
+            self.instance.validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+class CaseStepFormSet(forms.BaseInlineFormSet):
+    """The steps of a case. A ready case is what testers run, so it keeps at least one
+    step; checking here shows the problem on the form instead of failing the save."""
+
+    def clean(self):
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and (form.instance.pk or form.has_changed())
+        ]
+        if self.instance.status == Case.Status.READY and not kept:
+            raise ValidationError("A ready case needs at least one step.")
+
+
+class PlanAdminForm(forms.ModelForm):
+    """The plan form of the admin, which names the model and fields."""
+
+    def clean(self):
+        cleaned = super().clean()
+        release = cleaned.get("release")
+        if release is None:
+            return cleaned
+        product_id = release.product_id
+        stray_cases = _other_product(cleaned.get("cases") or [], product_id, lambda c: c.key)
+        if stray_cases:
+            self.add_error("cases", f"Not cases of {release.product}: {', '.join(stray_cases)}.")
+        cohorts = list(cleaned.get("cohorts") or [])
+        stray_cohorts = _other_product(cohorts, product_id, lambda c: c.name)
+        if stray_cohorts:
+            self.add_error(
+                "cohorts", f"Not cohorts of {release.product}: {', '.join(stray_cohorts)}."
+            )
+        stage = cleaned.get("stage")
+        wrong_kind = sorted(c.name for c in cohorts if stage and c.kind != stage)
+        if wrong_kind:
+            self.add_error(
+                "cohorts",
+                f"A {stage} plan is run by {stage} cohorts; not {', '.join(wrong_kind)}.",
+            )
+        return cleaned
+
+
+class CohortMembershipFormSet(forms.BaseInlineFormSet):
+    """The members of a cohort, checked against the cohort as submitted.
+
+    ``CohortMembership.clean`` holds the same rule but reads the saved cohort: it skips a
+    cohort being added (no id yet) and misses a kind being changed on this very form.
+    """
+
+    def clean(self):
+        super().clean()
+        kind = self.instance.kind
+        for form in self.forms:
+            user = form.cleaned_data.get("user") if form.cleaned_data else None
+            if user is None or form.cleaned_data.get("DELETE"):
+                continue
+            if kind == Cohort.Kind.ALPHA and user.is_external:
+                form.add_error("user", "External testers cannot join an alpha cohort.")
+            elif kind == Cohort.Kind.BETA and not user.is_external:
+                form.add_error("user", "Only external testers can join a beta cohort.")
+
+
+class PlanAssignForm(forms.Form):
+    cohort = forms.ModelChoiceField(
+        queryset=Cohort.objects.none(), help_text="One of the plan's cohorts."
+    )
+    testers_per_case = forms.IntegerField(
+        min_value=1,
+        initial=1,
+        help_text="How many of the cohort's testers run each case; more than one gives "
+        "the distinct testers a critical case may need.",
+    )
+
+    def __init__(self, *args, plan: Plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        cohorts = self.fields["cohort"]
+        cohorts.queryset = plan.cohorts.order_by("name")
+        if len(cohorts.queryset) == 1:
+            cohorts.initial = cohorts.queryset[0].pk
+
+
+class PlanCloneForm(forms.Form):
+    release = forms.ModelChoiceField(
+        queryset=Release.objects.none(),
+        help_text="A release of the same product without a plan for this stage yet. "
+        "The clone starts as a draft with the scope, cohorts, criteria, stakeholders and "
+        "sign-off roles of this plan, and no executions.",
+    )
+
+    def __init__(self, *args, plan: Plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["release"].queryset = (
+            Release.objects.filter(product_id=plan.release.product_id)
+            .exclude(plans__stage=plan.stage)
+            .select_related("product")
+        )
