@@ -39,7 +39,7 @@ seed: migrate
 	$(PY) manage.py seed_demo --if-empty
 
 run: seed
-	@$(PY) manage.py demo_logins
+	@SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py demo_logins
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
