@@ -12,13 +12,18 @@ powers: for anyone but a superuser, the admin
 Superusers see and change everything.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
-from .models import Role, User
+from uat.admin.base import GreenlightAdmin, ReadOnlyAdminMixin
+from uat.audit import event_record
+
+from .models import ApiToken, Invitation, Role, User
 
 # Fields only a superuser may see (hidden) or set (read-only) for others.
 HIDDEN_FROM_LEADS = ("is_superuser", "user_permissions")
@@ -120,3 +125,81 @@ class UserAdmin(BaseUserAdmin):
 
 def _without(fields, hidden) -> tuple:
     return tuple(field for field in fields if field not in hidden)
+
+
+class ApiTokenAddForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ("user", "name")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(GreenlightAdmin):
+    """QA leads make tokens for machine accounts (pipelines) and revoke them. The secret
+    is shown once, on the page after saving; only its hash is kept."""
+
+    list_display = ("name", "user", "key_prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "key_prefix", "user__email", "user__full_name")
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)
+    readonly_fields = ("key_prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+    actions = ("revoke",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("user", "name")
+        return ("name", "user", *self.readonly_fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("user", *self.readonly_fields) if obj else ()
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Viewing a token is fine; its secret cannot be changed, only revoked.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoked tokens stay, so the audit trail can name them
+
+    def save_model(self, request, obj, form, change: bool) -> None:
+        token, secret = ApiToken.issue(
+            user=form.cleaned_data["user"], name=form.cleaned_data["name"], created_by=request.user
+        )
+        obj.pk = token.pk
+        event_record(
+            actor=request.user,
+            verb="apitoken.created",
+            obj=token,
+            after={"user": token.user_id, "name": token.name, "prefix": token.key_prefix},
+        )
+        self.message_user(
+            request,
+            f"Token “{token.name}” for {token.user.email}: {secret} — copy it now; it is "
+            "not shown again.",
+            messages.WARNING,
+        )
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the token has no relations to save; issue() made it
+
+    @admin.action(permissions=["view"], description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        tokens = list(queryset.filter(revoked_at__isnull=True))
+        for token in tokens:
+            ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+            event_record(actor=request.user, verb="apitoken.revoked", obj=token)
+        self.message_user(request, f"Revoked {len(tokens)} tokens.", messages.SUCCESS)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
+    list_display = ("email", "cohort", "invited_by", "created_at", "expires_at", "accepted_at")
+    list_filter = (("accepted_at", admin.EmptyFieldListFilter), "cohort")
+    search_fields = ("email", "cohort__name")
+    list_select_related = ("cohort", "invited_by")
+    exclude = ("token_hash",)

@@ -1,3 +1,6 @@
+import hashlib
+import secrets
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -107,3 +110,106 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_qa_lead(self) -> bool:
         return self.is_superuser or self.has_role(Role.QA_LEAD)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self) -> "ApiTokenQuerySet":
+        return self.filter(revoked_at__isnull=True, user__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A secret a person or a machine (a release pipeline) sends as
+    ``Authorization: Token <secret>``. Only its SHA-256 is stored; the secret is shown
+    once, when the token is made."""
+
+    PREFIX = "glt_"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What uses it, e.g. 'deploy pipeline'.")
+    key_prefix = models.CharField(
+        max_length=12, help_text="The start of the secret, to tell tokens apart."
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @classmethod
+    def issue(
+        cls, *, user: User, name: str, created_by: User | None = None
+    ) -> tuple["ApiToken", str]:
+        """Make a token; return it with its secret, which is never stored."""
+        secret = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user,
+            name=name,
+            key_prefix=secret[:12],
+            key_hash=_digest(secret),
+            created_by=created_by,
+        )
+        return token, secret
+
+    @classmethod
+    def find(cls, secret: str) -> "ApiToken | None":
+        return cls.objects.active().select_related("user").filter(key_hash=_digest(secret)).first()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self) -> "InvitationQuerySet":
+        return self.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """An email address invited into a beta cohort. The link carries a secret of which
+    only the hash is stored; it works once, until it expires."""
+
+    email = models.EmailField()
+    cohort = models.ForeignKey("uat.Cohort", on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitations"
+    )
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.cohort}"
+
+    @staticmethod
+    def hash_token(secret: str) -> str:
+        return _digest(secret)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_used(self) -> bool:
+        return self.accepted_at is not None

@@ -2,12 +2,13 @@
 
 import json
 
+from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
 
 from uat.admin.base import GreenlightAdmin, PlanFilter, ReadOnlyAdminMixin
 
-from .models import AcceptanceReport
+from .models import AcceptanceReport, EmailDelivery, Webhook, WebhookDelivery
 
 
 @admin.register(AcceptanceReport)
@@ -50,3 +51,51 @@ class AcceptanceReportAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
     @admin.display(description="criteria")
     def criteria_table(self, report: AcceptanceReport) -> str:
         return format_html("<pre>{}</pre>", json.dumps(report.criteria, indent=2))
+
+
+@admin.register(EmailDelivery)
+class EmailDeliveryAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
+    """Every email Greenlight sent or tried to: a failed one shows its error here."""
+
+    list_display = ("kind", "recipient", "status", "attempts", "report", "created_at", "sent_at")
+    list_filter = ("kind", "status")
+    search_fields = ("recipient", "key", "last_error")
+    list_select_related = ("report__plan__release__product",)
+    date_hierarchy = "created_at"
+
+
+class WebhookForm(forms.ModelForm):
+    topics = forms.MultipleChoiceField(
+        choices=Webhook.Topic.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked means every topic.",
+    )
+
+    class Meta:
+        model = Webhook
+        fields = ("name", "url", "secret", "topics", "product", "is_active")
+
+
+@admin.register(Webhook)
+class WebhookAdmin(GreenlightAdmin):
+    form = WebhookForm
+    list_display = ("name", "url", "product", "is_active", "created_at")
+    list_filter = ("is_active", "product")
+    search_fields = ("name", "url")
+    list_select_related = ("product",)
+    autocomplete_fields = ("product",)
+
+    def save_model(self, request, obj, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
+    list_display = ("topic", "webhook", "status", "response_status", "attempts", "created_at")
+    list_filter = ("status", "topic", "webhook")
+    search_fields = ("event_id", "webhook__name", "last_error")
+    list_select_related = ("webhook",)
+    date_hierarchy = "created_at"

@@ -66,3 +66,113 @@ class AcceptanceReport(models.Model):
     @property
     def is_ready(self) -> bool:
         return self.status == self.Status.READY
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class EmailDelivery(models.Model):
+    """One email to one recipient, recorded so that a retried or twice-delivered task
+    never sends it again: ``(kind, key, recipient)`` is unique, and a task claims the row
+    before sending."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", "Acceptance report"
+        DIGEST = "digest", "Daily digest"
+        REMINDER = "reminder", "Reminder"
+        STALE = "stale", "Sign-off gone stale"
+        INVITATION = "invitation", "Invitation"
+
+    kind = models.CharField(max_length=12, choices=Kind)
+    key = models.CharField(max_length=100, help_text="What it is about: a report id, a date…")
+    recipient = models.EmailField()
+    report = models.ForeignKey(
+        AcceptanceReport,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="email_deliveries",
+    )
+    status = models.CharField(max_length=8, choices=DeliveryStatus, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "email deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "key", "recipient"], name="email_delivery_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient} ({self.get_status_display()})"
+
+
+class Webhook(models.Model):
+    """A URL a QA lead registered to hear about reports, sign-offs and gate changes.
+    Each POST is signed with HMAC-SHA256 of the body under ``secret``."""
+
+    class Topic(models.TextChoices):
+        REPORT_READY = "report.ready", "Report ready"
+        SIGNOFF_RECORDED = "signoff.recorded", "Sign-off recorded"
+        GATE_CHANGED = "gate.changed", "Gate changed"
+
+    name = models.CharField(max_length=100)
+    url = models.URLField()
+    secret = models.CharField(max_length=100, help_text="Shared secret for the signature header.")
+    topics = models.JSONField(default=list, help_text="Empty means every topic.")
+    product = models.ForeignKey(
+        "uat.Product",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="webhooks",
+        help_text="Empty means every product.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, topic: str) -> bool:
+        return self.is_active and (not self.topics or topic in self.topics)
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook: ``(webhook, event_id)`` is unique, so an event is
+    delivered to a URL at most once however often the task runs."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event_id = models.UUIDField()
+    topic = models.CharField(max_length=30)
+    payload = models.JSONField()
+    status = models.CharField(max_length=8, choices=DeliveryStatus, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "event_id"], name="webhook_delivery_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} to {self.webhook} ({self.get_status_display()})"

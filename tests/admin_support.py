@@ -11,16 +11,21 @@ from uat.models import CohortMembership, Promotion
 
 from .factories import (
     AcceptanceReportFactory,
+    ApiTokenFactory,
     DefectFactory,
+    EmailDeliveryFactory,
     EventFactory,
     EvidenceFactory,
     ExecutionFactory,
+    InvitationFactory,
     PlanSignoffRoleFactory,
     RequirementFactory,
     SignOffFactory,
     StepResultFactory,
     UserFactory,
     WaiverFactory,
+    WebhookDeliveryFactory,
+    WebhookFactory,
 )
 
 
@@ -54,6 +59,10 @@ def admin_rows(count: int, lead) -> None:
             decision={"decision": "go"},
         )
         EventFactory(release=plan.release, actor=tester)
+        ApiTokenFactory(user=tester)
+        InvitationFactory(invited_by=lead)
+        EmailDeliveryFactory(report=report)
+        WebhookDeliveryFactory(webhook=WebhookFactory(product=plan.release.product))
 
 
 def admin_url(model, page: str, *args) -> str:

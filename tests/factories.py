@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from accounts.models import Role, User
-from reports.models import AcceptanceReport
+from accounts.models import ApiToken, Invitation, Role, User
+from reports.models import AcceptanceReport, EmailDelivery, Webhook, WebhookDelivery
 from uat.models import (
     Case,
     CaseStep,
@@ -321,3 +321,60 @@ class EventFactory(factory.django.DjangoModelFactory):
     content_type = factory.LazyFunction(lambda: ContentType.objects.get_for_model(Release))
     object_id = factory.LazyAttribute(lambda o: str(o.release.pk))
     object_repr = factory.LazyAttribute(lambda o: str(o.release))
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """A token; its secret is on ``token.secret`` (only in the test, never stored)."""
+
+    class Meta:
+        model = ApiToken
+
+    user = factory.SubFactory(UserFactory)
+    name = "deploy pipeline"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        token, secret = model_class.issue(user=kwargs["user"], name=kwargs["name"])
+        token.secret = secret
+        return token
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    email = factory.Sequence(lambda n: f"invitee{n}@customer.example")
+    cohort = factory.SubFactory(CohortFactory, beta=True)
+    token_hash = factory.Sequence(lambda n: Invitation.hash_token(f"secret-{n}"))
+    invited_by = factory.SubFactory(UserFactory, staff=True)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=7))
+
+
+class EmailDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EmailDelivery
+
+    kind = EmailDelivery.Kind.REPORT
+    report = factory.SubFactory(AcceptanceReportFactory, ready=True)
+    key = factory.LazyAttribute(lambda o: str(o.report.uuid))
+    recipient = factory.Sequence(lambda n: f"stakeholder{n}@example.com")
+
+
+class WebhookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Webhook
+
+    name = factory.Sequence(lambda n: f"Hook {n}")
+    url = "http://127.0.0.1:9/hook"
+    secret = "webhook-shared-secret"
+    product = factory.SubFactory(ProductFactory)
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    webhook = factory.SubFactory(WebhookFactory)
+    event_id = factory.Faker("uuid4")
+    topic = "report.ready"
+    payload = {"topic": "report.ready"}

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
@@ -12,5 +12,6 @@ admin.site.index_title = "User acceptance testing"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("uat.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
 ]

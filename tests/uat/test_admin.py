@@ -17,7 +17,12 @@ from uat.models import CohortMembership, Defect, Event, Execution
 # Queries per changelist for a QA lead: 4 to load the session, the user and their
 # permissions, then the page's own (counts, rows, one per related list filter...).
 CHANGELIST_QUERIES = {
+    "accounts.apitoken": 7,
+    "accounts.invitation": 8,
     "accounts.user": 9,
+    "reports.emaildelivery": 9,
+    "reports.webhook": 8,
+    "reports.webhookdelivery": 11,
     "reports.acceptancereport": 10,
     "uat.case": 8,
     "uat.casestep": 8,
@@ -46,7 +51,10 @@ ADD_QUERIES_DEFAULT = 4
 # Models nobody adds in the admin: records written by services, steps added on their
 # case, executions assigned by the plan action. Their add page is refused.
 NO_ADD = {
+    "accounts.invitation",
     "reports.acceptancereport",
+    "reports.emaildelivery",
+    "reports.webhookdelivery",
     "uat.casestep",
     "uat.caseversion",
     "uat.event",

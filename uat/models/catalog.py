@@ -46,6 +46,17 @@ class ReleaseKind(models.TextChoices):
     HOTFIX = "hotfix", "Hotfix"
 
 
+class ReleaseQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ReleaseQuerySet":
+        from ..access import sees_everything, stake_releases
+
+        if sees_everything(user):
+            return self
+        if not getattr(user, "is_authenticated", False) or user.is_external:
+            return self.none()
+        return self.filter(stake_releases(user))
+
+
 class Release(models.Model):
     """A version of a product heading to production through the acceptance stages."""
 
@@ -76,6 +87,8 @@ class Release(models.Model):
     target_date = models.DateField(null=True, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReleaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["product__name", "-created_at"]

@@ -56,6 +56,25 @@ class DefectQuerySet(models.QuerySet):
     def escaped(self) -> "DefectQuerySet":
         return self.filter(found_in=Defect.FoundIn.PRODUCTION)
 
+    def visible_to(self, user) -> "DefectQuerySet":
+        """Every defect for QA leads; those of a stakeholder's releases; for testers,
+        those they reported or that were found on their own assignments."""
+        from ..access import sees_everything, stake_releases
+        from .catalog import Release
+
+        if sees_everything(user):
+            return self
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        mine = Execution.objects.filter(tester=user)
+        own = models.Q(reported_by=user) | models.Q(
+            pk__in=Defect.executions.through.objects.filter(execution__in=mine).values("defect_id")
+        )
+        if user.is_external:
+            return self.filter(own)
+        releases = Release.objects.filter(stake_releases(user)).values("pk")
+        return self.filter(own | models.Q(release__in=releases))
+
     def with_details(self) -> "DefectQuerySet":
         return self.select_related("release__product", "reported_by", "environment")
 

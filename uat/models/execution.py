@@ -42,6 +42,21 @@ class ExecutionQuerySet(models.QuerySet):
         """The execution that counts for each (plan, case); older ones are history."""
         return self.filter(is_latest=True)
 
+    def visible_to(self, user) -> "ExecutionQuerySet":
+        """Every execution for QA leads; those of a stakeholder's releases; a tester's own."""
+        from ..access import sees_everything, stake_releases
+        from .catalog import Release
+
+        if sees_everything(user):
+            return self
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        own = models.Q(tester=user)
+        if user.is_external:
+            return self.filter(own)
+        releases = Release.objects.filter(stake_releases(user)).values("pk")
+        return self.filter(own | models.Q(plan__release__in=releases))
+
     def with_details(self) -> "ExecutionQuerySet":
         return self.select_related(
             "plan__release__product", "case", "case_version", "tester", "cohort", "environment"

@@ -78,6 +78,23 @@ class PlanQuerySet(models.QuerySet):
     def in_execution(self) -> "PlanQuerySet":
         return self.filter(status=Plan.Status.IN_EXECUTION)
 
+    def visible_to(self, user) -> "PlanQuerySet":
+        """Every plan for QA leads; a stakeholder's releases' plans; a tester's own."""
+        from ..access import sees_everything, stake_releases
+        from .catalog import Release
+        from .execution import Execution
+
+        if sees_everything(user):
+            return self
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+
+        own = models.Q(pk__in=Execution.objects.filter(tester=user).values("plan_id"))
+        if user.is_external:
+            return self.filter(own)
+        releases = Release.objects.filter(stake_releases(user)).values("pk")
+        return self.filter(own | models.Q(release__in=releases))
+
 
 class PlanStage(models.TextChoices):
     ALPHA = "alpha", "Alpha"
