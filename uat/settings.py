@@ -218,5 +218,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
+# Electronic signatures: wrong passwords in a row before signing locks, and for how long.
+SIGNING_MAX_FAILURES = env_int("SIGNING_MAX_FAILURES", 5)
+SIGNING_LOCKOUT_MINUTES = env_int("SIGNING_LOCKOUT_MINUTES", 15)
+
 # Demo data: every demo user gets this password (printed by `make run`).
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "greenlight-demo")

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from tests.factories import (
     CaseFactory,
@@ -225,3 +225,21 @@ class TestUser:
 
     def test_an_external_tester_cannot_be_staff(self):
         violates(lambda: UserFactory(external=True, staff=True))
+
+
+@pytest.mark.parametrize("factory", [EventFactory, SignOffFactory])
+def test_the_database_refuses_to_rewrite_append_only_rows(factory):
+    if connection.vendor != "postgresql":
+        pytest.skip("Database-level protection is PostgreSQL's; SQLite relies on the models.")
+    row = factory()
+    table = row._meta.db_table
+    for statement in (
+        f"UPDATE {table} SET id = id WHERE id = %s",  # noqa: S608 - our own table name
+        f"DELETE FROM {table} WHERE id = %s",  # noqa: S608 - our own table name
+    ):
+        with (
+            pytest.raises(IntegrityError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [row.pk])

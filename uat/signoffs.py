@@ -1,0 +1,198 @@
+"""Electronic signatures on acceptance reports, and waivers of known defects.
+
+Modelled on what 21 CFR Part 11 asks of an electronic signature: it names the signer as
+printed, carries the date and time with the time zone and the meaning of the signature,
+is bound to the record it signs (the report's fingerprint), needs the signer to re-enter
+their password, and can never be edited or moved afterwards.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .audit import event_record
+from .models import OPEN_STATUSES, Defect, Event, PlanSignoffRole, SignOff, Waiver
+
+WRONG_PASSWORD_VERB = "signoff.password_refused"  # noqa: S105 - an audit verb
+
+
+class SigningLocked(PermissionDenied):
+    """Too many wrong passwords: signing is locked for a while."""
+
+
+def signing_locked_until(user) -> dt.datetime | None:
+    """When the user may sign again, if repeated wrong passwords locked signing now."""
+    window = dt.timedelta(minutes=settings.SIGNING_LOCKOUT_MINUTES)
+    since = timezone.now() - window
+    last_success = (
+        Event.objects.filter(actor=user, verb="signoff.recorded", created_at__gte=since)
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    failures = list(
+        Event.objects.filter(
+            actor=user, verb=WRONG_PASSWORD_VERB, created_at__gte=last_success or since
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[: settings.SIGNING_MAX_FAILURES]
+    )
+    if len(failures) < settings.SIGNING_MAX_FAILURES:
+        return None
+    return failures[0] + window
+
+
+def _meaning(role: PlanSignoffRole, decision: str) -> str:
+    verb = "Approved" if decision == SignOff.Decision.APPROVE else "Rejected"
+    return f"{verb} as {role.get_role_display()}"
+
+
+def _check_authority(*, report, signer, role: str) -> PlanSignoffRole:
+    required = (
+        PlanSignoffRole.objects.filter(plan_id=report.plan_id, role=role)
+        .prefetch_related("signers")
+        .first()
+    )
+    if required is None:
+        raise ValidationError({"role": "This plan does not require that sign-off."})
+    if signer not in required.signers.all():
+        raise PermissionDenied(
+            f"You do not hold the {required.get_role_display()} sign-off for this plan."
+        )
+    return required
+
+
+def _check_report(report) -> None:
+    from reports.fingerprint import plan_fingerprint
+    from reports.models import AcceptanceReport
+
+    if report.status != AcceptanceReport.Status.READY:
+        raise ValidationError("Only a ready report can be signed.")
+    newer = (
+        AcceptanceReport.objects.filter(plan_id=report.plan_id, status=report.status)
+        .filter(created_at__gt=report.created_at)
+        .exists()
+    )
+    if newer:
+        raise ValidationError("A newer report of this plan exists; sign that one.")
+    if plan_fingerprint(report.plan) != report.fingerprint:
+        raise ValidationError(
+            "Results, defects, waivers, criteria or scope changed after this report was "
+            "built, so it no longer shows the current state. Request a new report and sign it."
+        )
+
+
+def signoff_sign(
+    *,
+    report,
+    signer,
+    role: str,
+    decision: str,
+    password: str,
+    reason: str = "",
+    comment: str = "",
+) -> SignOff:
+    """Sign ``report`` for ``role``. The signer re-enters their password; a wrong one is
+    refused and audited, and repeated failures lock signing for a while."""
+    locked_until = signing_locked_until(signer)
+    if locked_until is not None:
+        raise SigningLocked(
+            "Signing is locked after repeated wrong passwords. Try again after "
+            f"{timezone.localtime(locked_until):%H:%M %Z}."
+        )
+    if not signer.check_password(password):
+        # Recorded in its own transaction: the refusal must stay in the audit trail.
+        with transaction.atomic():
+            event_record(
+                actor=signer,
+                verb=WRONG_PASSWORD_VERB,
+                obj=report,
+                after={"role": role},
+                release=report.plan.release,
+            )
+        raise ValidationError({"password": "That password is not correct."})
+    return _signoff_record(
+        report=report, signer=signer, role=role, decision=decision, reason=reason, comment=comment
+    )
+
+
+@transaction.atomic
+def _signoff_record(*, report, signer, role, decision, reason, comment) -> SignOff:
+    if decision not in SignOff.Decision.values:
+        raise ValidationError({"decision": "Choose approve or reject."})
+    if decision == SignOff.Decision.REJECT and not reason.strip():
+        raise ValidationError({"reason": "Say why you reject the release."})
+    if not signer.full_name.strip():
+        raise ValidationError("Your account has no full name to print on the signature.")
+    required = _check_authority(report=report, signer=signer, role=role)
+    _check_report(report)
+    signoff = SignOff.objects.create(
+        report=report,
+        signer=signer,
+        role=role,
+        printed_name=signer.full_name.strip(),
+        meaning=_meaning(required, decision),
+        decision=decision,
+        reason=reason.strip(),
+        comment=comment.strip(),
+        fingerprint=report.fingerprint,
+        signed_at=timezone.now(),
+    )
+    event_record(
+        actor=signer,
+        verb="signoff.recorded",
+        obj=signoff,
+        after={
+            "report": str(report.uuid),
+            "role": role,
+            "decision": decision,
+            "meaning": signoff.meaning,
+            "fingerprint": signoff.fingerprint,
+        },
+        release=report.plan.release,
+    )
+    return signoff
+
+
+@transaction.atomic
+def waiver_grant(*, defect: Defect, actor, reason: str, expires_at: dt.datetime) -> Waiver:
+    """Accept an open defect for its release with known risk, until ``expires_at``."""
+    errors = {}
+    if defect.status not in OPEN_STATUSES:
+        errors["defect"] = f"{defect.reference} is not open; there is nothing to waive."
+    if not reason.strip():
+        errors["reason"] = "Say why the release may ship with this defect."
+    if expires_at <= timezone.now():
+        errors["expires_at"] = "The waiver must expire in the future."
+    if errors:
+        raise ValidationError(errors)
+    if Waiver.objects.filter(defect=defect).active().exists():
+        raise ValidationError({"defect": f"{defect.reference} already has an active waiver."})
+    waiver = Waiver.objects.create(
+        defect=defect,
+        release=defect.release,
+        reason=reason.strip(),
+        expires_at=expires_at,
+        granted_by=actor,
+    )
+    event_record(
+        actor=actor,
+        verb="waiver.granted",
+        obj=waiver,
+        after={"defect": defect.pk, "reason": waiver.reason, "expires_at": expires_at},
+    )
+    return waiver
+
+
+@transaction.atomic
+def waiver_revoke(*, waiver: Waiver, actor) -> Waiver:
+    """End a waiver early: the defect counts against the criteria again."""
+    waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
+    if not waiver.is_active:
+        raise ValidationError("This waiver is no longer active.")
+    waiver.revoked_at = timezone.now()
+    waiver.save(update_fields=["revoked_at"])
+    event_record(actor=actor, verb="waiver.revoked", obj=waiver, before={"active": True})
+    return waiver
