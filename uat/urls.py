@@ -3,6 +3,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
+from .health import healthz
+
 admin.site.site_header = "Greenlight"
 admin.site.site_title = "Greenlight"
 admin.site.index_title = "User acceptance testing"
@@ -12,6 +14,7 @@ admin.site.index_title = "User acceptance testing"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
     path("api/v1/", include("uat.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
 ]

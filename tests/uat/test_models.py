@@ -234,8 +234,8 @@ def test_the_database_refuses_to_rewrite_append_only_rows(factory):
     row = factory()
     table = row._meta.db_table
     for statement in (
-        f"UPDATE {table} SET id = id WHERE id = %s",  # noqa: S608 - our own table name
-        f"DELETE FROM {table} WHERE id = %s",  # noqa: S608 - our own table name
+        f"UPDATE {table} SET id = id WHERE id = %s",
+        f"DELETE FROM {table} WHERE id = %s",
     ):
         with (
             pytest.raises(IntegrityError, match="append-only"),
