@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from .health import healthz
+from .views import audit
 
 admin.site.site_header = "Greenlight"
 admin.site.site_title = "Greenlight"
@@ -15,6 +16,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("releases/<int:release_id>/audit/", audit.release_audit, name="release-audit"),
     path("api/v1/", include("uat.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
