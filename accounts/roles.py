@@ -32,7 +32,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         *_perms("uat", ["view", "add", "change"], WORK),
         *_perms("uat", ["delete"], ["evidence"]),
         *_perms("uat", ["view"], RECORDS),
-        *_perms("reports", ["view", "add"], ["acceptancereport"]),
+        *_perms("reports", ["view", "add"], ["acceptancereport", "evidencepackage"]),
         *_perms("reports", ["view", "add", "change", "delete"], ["webhook"]),
         *_perms("reports", ["view"], ["emaildelivery", "webhookdelivery"]),
         *_perms("accounts", ["view", "add", "change"], ["user"]),
@@ -43,6 +43,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         *_perms("uat", ["view"], [*LIBRARY, "plan", "cohort", *WORK, *RECORDS]),
         *_perms("uat", ["add"], ["signoff", "waiver"]),
         *_perms("reports", ["view"], ["acceptancereport"]),
+        *_perms("reports", ["view", "add"], ["evidencepackage"]),
     ],
 }
 # Admins hold every permission there is.
@@ -53,9 +54,12 @@ def sync_roles(apps, schema_editor=None) -> None:
     """Create or update the role groups, for use in ``migrations.RunPython``."""
     # Permissions are normally created after all migrations ran; make sure they exist now.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        if getattr(app_config, "models_module", None) is None:  # a migration's app state
+            app_config.models_module = True
+            create_permissions(app_config, apps=apps, verbosity=0)
+            app_config.models_module = None
+        else:
+            create_permissions(app_config, apps=apps, verbosity=0)
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

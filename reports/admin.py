@@ -4,11 +4,12 @@ import json
 
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
 from django.utils.html import format_html
 
-from uat.admin.base import GreenlightAdmin, PlanFilter, ReadOnlyAdminMixin
+from uat.admin.base import GreenlightAdmin, PlanFilter, ReadOnlyAdminMixin, ReleaseFilter
 
-from .models import AcceptanceReport, EmailDelivery, Webhook, WebhookDelivery
+from .models import AcceptanceReport, EmailDelivery, EvidencePackage, Webhook, WebhookDelivery
 
 
 @admin.register(AcceptanceReport)
@@ -99,3 +100,20 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
     search_fields = ("event_id", "webhook__name", "last_error")
     list_select_related = ("webhook",)
     date_hierarchy = "created_at"
+
+
+@admin.register(EvidencePackage)
+class EvidencePackageAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
+    list_display = ("release", "status", "size", "sha256", "requested_by", "created_at")
+    list_filter = ("status", ("release", ReleaseFilter))
+    search_fields = ("uuid", "sha256", "release__version", "release__product__name")
+    list_select_related = ("release__product", "requested_by")
+    exclude = ("file",)
+    readonly_fields = ("download",)
+
+    @admin.display(description="file")
+    def download(self, package: EvidencePackage) -> str:
+        if not package.file:
+            return "—"
+        url = reverse("evidence-package-download", args=[package.uuid])
+        return format_html('<a href="{}">Download the zip</a>', url)

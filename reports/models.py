@@ -176,3 +176,30 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} to {self.webhook} ({self.get_status_display()})"
+
+
+class EvidencePackage(models.Model):
+    """A zip of everything an auditor asks for about one release, built by Celery:
+    reports (PDF and JSON), sign-offs, audit events, defects, execution results, the
+    evidence files, and a manifest with the SHA-256 of every file."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    release = models.ForeignKey(
+        "uat.Release", on_delete=models.PROTECT, related_name="evidence_packages"
+    )
+    status = models.CharField(max_length=8, choices=ReportStatus, default=ReportStatus.PENDING)
+    file = models.FileField(upload_to="evidence-packages/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Evidence package of {self.release} ({self.get_status_display()})"

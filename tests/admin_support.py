@@ -7,6 +7,7 @@ from django.forms import CheckboxInput
 from django.urls import reverse
 
 from accounts.models import Role
+from reports.models import EvidencePackage
 from uat.models import CohortMembership, Promotion
 
 from .factories import (
@@ -60,6 +61,7 @@ def admin_rows(count: int, lead) -> None:
         )
         EventFactory(release=plan.release, actor=tester)
         ApiTokenFactory(user=tester)
+        EvidencePackage.objects.create(release=plan.release, requested_by=lead)
         InvitationFactory(invited_by=lead)
         EmailDeliveryFactory(report=report)
         WebhookDeliveryFactory(webhook=WebhookFactory(product=plan.release.product))

@@ -17,6 +17,16 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("releases/<int:release_id>/audit/", audit.release_audit, name="release-audit"),
+    path(
+        "releases/<int:release_id>/evidence-package/",
+        audit.evidence_package_create,
+        name="evidence-package-create",
+    ),
+    path(
+        "evidence-packages/<uuid:package_uuid>/",
+        audit.evidence_package_download,
+        name="evidence-package-download",
+    ),
     path("api/v1/", include("uat.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
 ]

@@ -66,8 +66,8 @@ def test_exports_csv_with_formulas_neutralised(client, lead, release):
 def test_runs_a_fixed_number_of_queries(client, lead, release, django_assert_num_queries):
     client.force_login(lead)
     client.get(url(release))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         client.get(url(release))
     EventFactory.create_batch(10, release=release, actor=lead)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert client.get(url(release)).status_code == 200

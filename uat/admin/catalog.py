@@ -30,6 +30,19 @@ class ReleaseAdmin(GreenlightAdmin):
     # A release moves between stages only through the gate, which records the promotion
     # and the decision it relied on; a new release starts in planning.
     readonly_fields = ("stage", "released_at", "created_at")
+    actions = ("build_evidence_package",)
+
+    @admin.action(permissions=["view"], description="Build evidence package (zip for auditors)")
+    def build_evidence_package(self, request, queryset):
+        from reports.evidence import evidence_package_request
+
+        for release in queryset:
+            evidence_package_request(release=release, actor=request.user)
+        self.message_user(
+            request,
+            "Building the evidence packages; they appear under Evidence packages when ready.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Environment)

@@ -4,13 +4,18 @@ import csv
 import datetime as dt
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from reports.evidence import evidence_package_request
+from reports.models import EvidencePackage, ReportStatus
 
 from ..access import sees_everything, stake_releases
 from ..models import Event, Release
@@ -126,8 +131,38 @@ def release_audit(request, release_id: int):
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "uat/audit.html",
-        {"release": release, "form": form, "page": page, "query": query.urlencode()},
+    packages = EvidencePackage.objects.filter(release=release).select_related("requested_by")[:5]
+    context = {
+        "release": release,
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "packages": packages,
+    }
+    return render(request, "uat/audit.html", context)
+
+
+@login_required
+@require_POST
+def evidence_package_create(request, release_id: int):
+    """Queue an evidence package of the release, then show the audit page."""
+    release = release_for_audit(request.user, release_id)
+    evidence_package_request(release=release, actor=request.user)
+    messages.success(request, "Building the evidence package; it is listed below when ready.")
+    return redirect("release-audit", release_id=release.pk)
+
+
+@login_required
+def evidence_package_download(request, package_uuid):
+    """The zip, for the people who may see its release's audit trail."""
+    package = get_object_or_404(
+        EvidencePackage.objects.select_related("release"),
+        uuid=package_uuid,
+        status=ReportStatus.READY,
     )
+    release_for_audit(request.user, package.release_id)
+    response = FileResponse(
+        package.file.open("rb"), as_attachment=True, filename=package.file.name.rsplit("/", 1)[-1]
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,305 @@
+"""The evidence package of a release: one zip with everything an auditor asks for.
+
+manifest.json            release, when it was built, and the SHA-256 and size of every file
+reports/<id>.json        each acceptance report: status, decision, fingerprint, metrics, criteria
+reports/<id>.pdf         each report's PDF, where one was rendered
+signoffs.csv             every signature with its details, current or stale
+audit-events.csv         the release's audit trail
+defects.csv              the release's defects
+executions.csv           every execution of the release's plans
+step-results.csv         every step result of those executions
+evidence/<execution>/<n>-<name>   the evidence files, as uploaded
+"""
+
+import csv
+import hashlib
+import io
+import json
+import tempfile
+import zipfile
+from pathlib import PurePosixPath
+
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from uat.audit import event_record
+from uat.models import Defect, Event, Evidence, Execution, Release, SignOff, StepResult
+
+from .fingerprint import plan_fingerprint
+from .models import AcceptanceReport, EvidencePackage, ReportStatus
+
+CHUNK = 1024 * 1024
+
+
+def _csv(header: list[str], rows) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode()
+
+
+class _Package:
+    """A zip being written, keeping the hash and size of each file for the manifest."""
+
+    def __init__(self, target):
+        self.zip = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED)
+        self.files: dict[str, dict] = {}
+
+    def add(self, name: str, content: bytes) -> None:
+        self.zip.writestr(name, content)
+        self.files[name] = {"sha256": hashlib.sha256(content).hexdigest(), "size": len(content)}
+
+    def add_stream(self, name: str, stream) -> None:
+        digest, size = hashlib.sha256(), 0
+        with self.zip.open(name, "w") as out:
+            while chunk := stream.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        self.files[name] = {"sha256": digest.hexdigest(), "size": size}
+
+    def close(self, release: Release) -> None:
+        manifest = {
+            "release": str(release),
+            "product": release.product.slug,
+            "version": release.version,
+            "built_at": timezone.now().isoformat(),
+            "files": dict(sorted(self.files.items())),
+        }
+        self.zip.writestr("manifest.json", json.dumps(manifest, indent=2))
+        self.zip.close()
+
+
+def _reports(package: _Package, release: Release) -> dict[int, bool]:
+    """Add every report; return whether each is still fresh (by report id)."""
+    reports = AcceptanceReport.objects.filter(plan__release=release).select_related("plan")
+    fresh_by_plan: dict[int, str] = {}
+    fresh: dict[int, bool] = {}
+    for report in reports.order_by("created_at"):
+        if report.plan_id not in fresh_by_plan:
+            fresh_by_plan[report.plan_id] = plan_fingerprint(report.plan)
+        fresh[report.pk] = fresh_by_plan[report.plan_id] == report.fingerprint
+        data = {
+            "id": str(report.uuid),
+            "plan": str(report.plan),
+            "status": report.status,
+            "decision": report.decision,
+            "fingerprint": report.fingerprint,
+            "fresh": fresh[report.pk],
+            "created_at": report.created_at.isoformat(),
+            "finished_at": report.finished_at.isoformat() if report.finished_at else None,
+            "metrics": report.metrics,
+            "criteria": report.criteria,
+        }
+        package.add(f"reports/{report.uuid}.json", json.dumps(data, indent=2, default=str).encode())
+        if report.pdf:
+            with report.pdf.open("rb") as pdf:
+                package.add_stream(f"reports/{report.uuid}.pdf", pdf)
+    return fresh
+
+
+def _signoffs(package: _Package, release: Release, fresh: dict[int, bool]) -> None:
+    signoffs = SignOff.objects.filter(report__plan__release=release).select_related("report")
+    rows = (
+        [
+            str(s.report.uuid),
+            s.role,
+            s.printed_name,
+            s.signer_id,
+            s.meaning,
+            s.decision,
+            s.reason,
+            s.comment,
+            s.signed_at.isoformat(),
+            s.fingerprint,
+            "current"
+            if fresh.get(s.report_id) and s.fingerprint == s.report.fingerprint
+            else "stale",
+        ]
+        for s in signoffs.order_by("signed_at")
+    )
+    header = [
+        "report",
+        "role",
+        "printed name",
+        "signer id",
+        "meaning",
+        "decision",
+        "reason",
+        "comment",
+        "signed at",
+        "fingerprint",
+        "state",
+    ]
+    package.add("signoffs.csv", _csv(header, rows))
+
+
+def _records(package: _Package, release: Release) -> None:
+    events = Event.objects.filter(release=release).select_related("actor", "content_type")
+    package.add(
+        "audit-events.csv",
+        _csv(
+            ["time", "actor", "verb", "object type", "object id", "object", "before", "after"],
+            (
+                [
+                    e.created_at.isoformat(),
+                    e.actor.email if e.actor else "system",
+                    e.verb,
+                    e.content_type.model,
+                    e.object_id,
+                    e.object_repr,
+                    json.dumps(e.before, default=str),
+                    json.dumps(e.after, default=str),
+                ]
+                for e in events.order_by("created_at", "id").iterator(chunk_size=2000)
+            ),
+        ),
+    )
+    defects = Defect.objects.filter(release=release).select_related("reported_by")
+    package.add(
+        "defects.csv",
+        _csv(
+            [
+                "reference",
+                "title",
+                "severity",
+                "status",
+                "found in",
+                "build",
+                "reported by",
+                "external key",
+                "created at",
+                "resolved at",
+            ],
+            (
+                [
+                    d.reference,
+                    d.title,
+                    d.severity,
+                    d.status,
+                    d.found_in,
+                    d.build,
+                    d.reported_by.email,
+                    d.external_key,
+                    d.created_at.isoformat(),
+                    d.resolved_at.isoformat() if d.resolved_at else "",
+                ]
+                for d in defects.order_by("pk").iterator(chunk_size=2000)
+            ),
+        ),
+    )
+    executions = Execution.objects.filter(plan__release=release).select_related(
+        "plan", "case", "case_version", "tester", "cohort"
+    )
+    package.add(
+        "executions.csv",
+        _csv(
+            [
+                "execution",
+                "plan",
+                "case",
+                "case version",
+                "tester",
+                "cohort",
+                "status",
+                "counts",
+                "retest of",
+                "build",
+                "started at",
+                "finished at",
+                "notes",
+            ],
+            (
+                [
+                    str(e.uuid),
+                    e.plan.name,
+                    e.case.key,
+                    e.case_version.number,
+                    e.tester.email,
+                    e.cohort.name,
+                    e.status,
+                    e.is_latest,
+                    e.retest_of_id or "",
+                    e.build,
+                    e.started_at.isoformat() if e.started_at else "",
+                    e.finished_at.isoformat() if e.finished_at else "",
+                    e.notes,
+                ]
+                for e in executions.order_by("pk").iterator(chunk_size=2000)
+            ),
+        ),
+    )
+    steps = StepResult.objects.filter(execution__plan__release=release).select_related("execution")
+    package.add(
+        "step-results.csv",
+        _csv(
+            ["execution", "step", "status", "actual result", "recorded at"],
+            (
+                [
+                    str(s.execution.uuid),
+                    s.position,
+                    s.status,
+                    s.actual_result,
+                    s.recorded_at.isoformat(),
+                ]
+                for s in steps.order_by("execution_id", "position").iterator(chunk_size=2000)
+            ),
+        ),
+    )
+
+
+def _evidence(package: _Package, release: Release) -> None:
+    files = Evidence.objects.filter(execution__plan__release=release).select_related("execution")
+    for number, evidence in enumerate(files.order_by("pk").iterator(chunk_size=500), start=1):
+        # Only the last part of the uploaded name: no directories, no "..".
+        name = PurePosixPath(evidence.original_name.replace("\\", "/")).name.lstrip(".") or "file"
+        with evidence.file.open("rb") as stream:
+            package.add_stream(f"evidence/{evidence.execution.uuid}/{number}-{name}", stream)
+
+
+@transaction.atomic
+def evidence_package_request(*, release: Release, actor) -> EvidencePackage:
+    """Queue an evidence package of ``release``; the Celery task builds it."""
+    from .tasks import evidence_package_build
+
+    package = EvidencePackage.objects.create(release=release, requested_by=actor)
+    event_record(actor=actor, verb="evidence_package.requested", obj=package, release=release)
+    evidence_package_build.delay_on_commit(package.pk)
+    return package
+
+
+def evidence_package_build_now(*, package_id: int) -> EvidencePackage | None:
+    """Build a pending package. Claims it first, so a task delivered twice builds once."""
+    claimed = EvidencePackage.objects.filter(pk=package_id, status=ReportStatus.PENDING).update(
+        status=ReportStatus.RUNNING
+    )
+    if not claimed:
+        return None
+    package = EvidencePackage.objects.select_related("release__product").get(pk=package_id)
+    try:
+        with tempfile.TemporaryFile() as target:
+            builder = _Package(target)
+            fresh = _reports(builder, package.release)
+            _signoffs(builder, package.release, fresh)
+            _records(builder, package.release)
+            _evidence(builder, package.release)
+            builder.close(package.release)
+            target.seek(0)
+            digest = hashlib.file_digest(target, "sha256").hexdigest()
+            target.seek(0)
+            release = package.release
+            name = f"evidence-{release.product.slug}-{release.version}-{package.uuid.hex[:8]}.zip"
+            package.file.save(name, File(target), save=False)
+            package.size = package.file.size
+    except Exception as error:
+        EvidencePackage.objects.filter(pk=package.pk).update(
+            status=ReportStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+        )
+        raise
+    package.sha256 = digest
+    package.status = ReportStatus.READY
+    package.finished_at = timezone.now()
+    package.save(update_fields=["file", "size", "sha256", "status", "finished_at"])
+    return package

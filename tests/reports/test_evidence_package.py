@@ -1,0 +1,129 @@
+"""The evidence package: its contents, its manifest hashes, and who may get it."""
+
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+
+from reports.evidence import evidence_package_build_now, evidence_package_request
+from reports.fingerprint import plan_fingerprint
+from reports.models import EvidencePackage
+from tests.factories import (
+    AcceptanceReportFactory,
+    DefectFactory,
+    EvidenceFactory,
+    ExecutionFactory,
+    PlanFactory,
+    PlanSignoffRoleFactory,
+    StepResultFactory,
+)
+from uat.models import Event
+from uat.signoffs import signoff_sign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def release(stakeholder, password, lead):
+    plan = PlanFactory()
+    plan.stakeholders.add(stakeholder)
+    execution = ExecutionFactory(plan=plan, failed=True)
+    StepResultFactory(execution=execution, status="failed", actual_result="Boom")
+    EvidenceFactory(execution=execution, original_name="../../etc/screen.png")
+    DefectFactory(release=plan.release, title="Phone number lost").executions.add(execution)
+    PlanSignoffRoleFactory(plan=plan, signers=[stakeholder])
+    report = AcceptanceReportFactory(plan=plan, ready=True, fingerprint=plan_fingerprint(plan))
+    report.pdf.save("report.pdf", ContentFile(b"%PDF-1.7 test"))
+    signoff_sign(
+        report=report,
+        signer=stakeholder,
+        role="business_owner",
+        decision="approve",
+        password=password,
+    )
+    return plan.release
+
+
+def test_contains_what_an_auditor_asks_for_with_hashes(
+    release, lead, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        package = evidence_package_request(release=release, actor=lead)
+    package.refresh_from_db()
+    assert package.status == "ready", package.error
+    data = package.file.read()
+    assert hashlib.sha256(data).hexdigest() == package.sha256
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    names = set(archive.namelist())
+    report = release.plans.get().reports.get()
+    assert {
+        "manifest.json",
+        "signoffs.csv",
+        "audit-events.csv",
+        "defects.csv",
+        "executions.csv",
+        "step-results.csv",
+        f"reports/{report.uuid}.json",
+        f"reports/{report.uuid}.pdf",
+    } <= names
+    [evidence] = [name for name in names if name.startswith("evidence/")]
+    assert ".." not in evidence
+    assert evidence.endswith("/1-screen.png")
+
+    manifest = json.loads(archive.read("manifest.json"))
+    assert set(manifest["files"]) == names - {"manifest.json"}
+    for name, entry in manifest["files"].items():
+        assert hashlib.sha256(archive.read(name)).hexdigest() == entry["sha256"]
+
+    signoffs = archive.read("signoffs.csv").decode()
+    assert "Approved as Business Owner" in signoffs and "current" in signoffs
+    assert "Phone number lost" in archive.read("defects.csv").decode()
+    assert "signoff.recorded" in archive.read("audit-events.csv").decode()
+    assert json.loads(archive.read(f"reports/{report.uuid}.json"))["fresh"] is True
+    assert Event.objects.filter(verb="evidence_package.requested").exists()
+
+
+def test_a_stale_signature_is_marked_stale(release, lead, django_capture_on_commit_callbacks):
+    plan = release.plans.get()
+    plan.min_pass_rate = 10
+    plan.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        package = evidence_package_request(release=release, actor=lead)
+    package.refresh_from_db()
+    signoffs = zipfile.ZipFile(package.file).read("signoffs.csv").decode()
+    assert signoffs.strip().endswith("stale")
+
+
+def test_a_second_delivery_of_the_task_builds_nothing(release, lead):
+    package = EvidencePackage.objects.create(release=release, requested_by=lead)
+    assert evidence_package_build_now(package_id=package.pk) is not None
+    assert evidence_package_build_now(package_id=package.pk) is None
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("lead", 200), ("stakeholder", 200), ("tester", 404), ("beta_tester", 404), ("outsider", 404)],
+)
+def test_only_leads_and_stakeholders_download_it(client, request, release, lead, persona, status):
+    package = EvidencePackage.objects.create(release=release, requested_by=lead)
+    evidence_package_build_now(package_id=package.pk)
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get(reverse("evidence-package-download", args=[package.uuid]))
+    assert response.status_code == status
+    if status == 200:
+        assert response["Content-Disposition"].startswith("attachment;")
+
+
+def test_the_audit_page_builds_one(
+    client, stakeholder, release, django_capture_on_commit_callbacks
+):
+    client.force_login(stakeholder)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("evidence-package-create", args=[release.pk]))
+    assert response.status_code == 302
+    assert EvidencePackage.objects.get().status == "ready"
+    assert client.get(reverse("evidence-package-create", args=[release.pk])).status_code == 405
