@@ -36,6 +36,22 @@ class InvitationForm(forms.Form):
         ).select_related("product")
 
 
+class InviteTestersForm(forms.Form):
+    emails = forms.CharField(
+        label="Email addresses",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="One address per line (commas work too).",
+    )
+
+    def clean_emails(self) -> list[str]:
+        raw = self.cleaned_data["emails"].replace(",", "\n").split()
+        emails = sorted({email.strip().lower() for email in raw if email.strip()})
+        field = forms.EmailField()
+        for email in emails:
+            field.clean(email)
+        return emails
+
+
 class InvitationAcceptForm(forms.Form):
     full_name = forms.CharField(
         label="Your name", max_length=150, help_text="As your colleagues know you."
