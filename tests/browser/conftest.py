@@ -52,10 +52,9 @@ def new_page(browser, live_server):
     any Content-Security-Policy violation or page error, which fail the test."""
     contexts, problems = [], []
 
-    def open_page():
-        context = browser.new_context(
-            base_url=live_server.url, viewport={"width": 1280, "height": 900}
-        )
+    def open_page(**options):
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        context = browser.new_context(base_url=live_server.url, **options)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
