@@ -45,7 +45,8 @@ def url_of(name: str) -> str:
     return f"postgres://{user}@{host}:{port}/{name}"
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: start from the migrated data (role groups) whatever ran before.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_restored_dump_verifies_identically(stakeholder, password, tmp_path):
     require(connection.vendor == "postgresql", "PostgreSQL")
     require(bool(shutil.which("pg_dump") and shutil.which("pg_restore")), "pg_dump and pg_restore")

@@ -3,15 +3,20 @@ commands and tasks all call these. Each runs in one transaction, writes its audi
 it, and refuses invalid input with a ``ValidationError`` whose message a user can act on.
 """
 
+import hashlib
+import os
 import re
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from .audit import event_record, events_record_many
+from .evidence import ACCEPTED, sniff_content_type
 from .models import (
     RESOLVED_STATUSES,
     Case,
@@ -19,6 +24,7 @@ from .models import (
     Cohort,
     Defect,
     DefectStatus,
+    Evidence,
     Execution,
     ExecutionStatus,
     Plan,
@@ -371,6 +377,46 @@ def execution_record(
         release=execution.plan.release,
     )
     return execution
+
+
+@transaction.atomic
+def evidence_attach(
+    *, execution: Execution, actor, upload, step_position: int | None = None
+) -> Evidence:
+    """Store a screenshot or file as evidence of ``execution``. The type is judged from
+    the content (PNG, JPEG, PDF or plain text), the size is capped by
+    ``EVIDENCE_MAX_BYTES``, and the file is stored under a random name."""
+    limit = settings.EVIDENCE_MAX_BYTES
+    if upload.size > limit:
+        raise ValidationError(
+            {"file": f"The file is too large: at most {limit // (1024 * 1024) or 1} MB."}
+        )
+    if step_position is not None and not 1 <= step_position <= _step_count(execution):
+        raise ValidationError({"step_position": f"This case has no step {step_position}."})
+    data = b"".join(upload.chunks())
+    content_type = sniff_content_type(data)
+    if content_type is None:
+        raise ValidationError({"file": f"This file is not a {ACCEPTED} file."})
+    name = os.path.basename((upload.name or "evidence").replace("\\", "/"))[:255] or "evidence"
+    evidence = Evidence(
+        execution=execution,
+        step_position=step_position,
+        original_name=name,
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=actor,
+    )
+    evidence.file.save(name, ContentFile(data), save=False)
+    evidence.save()
+    event_record(
+        actor=actor,
+        verb="evidence.attached",
+        obj=execution,
+        after={"evidence": name, "sha256": evidence.sha256, "step": step_position},
+        release=execution.plan.release,
+    )
+    return evidence
 
 
 # ---------------------------------------------------------------------------- defects

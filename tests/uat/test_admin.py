@@ -129,6 +129,7 @@ def test_change_page_shows_a_row_to_a_lead(lead_client, lead, model):
     assert response.context["original"] == obj
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("person", ["outsider", "tester"])
 def test_people_without_staff_access_are_sent_to_log_in(client, request, person):
     client.force_login(request.getfixturevalue(person))

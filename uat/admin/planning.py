@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -196,9 +197,49 @@ class CohortAdmin(GreenlightAdmin):
     ordering = ("product__name", "name")
     autocomplete_fields = ("product",)
     inlines = (CohortMembershipInline,)
+    actions = ("invite_testers",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(member_count=Count("memberships"))
+
+    @admin.action(
+        permissions=["change"], description="Invite beta testers by email", location=BOTH_PAGES
+    )
+    def invite_testers(self, request, queryset):
+        """Email single-use invitation links into one beta cohort; all or none are sent."""
+        from accounts.forms import InviteTestersForm
+        from accounts.services import invitation_send
+
+        cohorts = list(queryset[:2])
+        if len(cohorts) != 1:
+            self.message_user(request, "Choose exactly one cohort to invite into.", messages.ERROR)
+            return None
+        cohort = cohorts[0]
+        form = InviteTestersForm(request.POST if APPLY in request.POST else None)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    for email in form.cleaned_data["emails"]:
+                        invitation_send(email=email, cohort=cohort, actor=request.user)
+            except ValidationError as error:
+                form.add_error(None, error.messages)
+            else:
+                count = len(form.cleaned_data["emails"])
+                self.message_user(
+                    request, f"Sent {count} invitation(s) to {cohort.name}.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(reverse("admin:uat_cohort_change", args=[cohort.pk]))
+        return action_page(
+            self,
+            request,
+            obj=cohort,
+            action="invite_testers",
+            form=form,
+            title=f"Invite beta testers to {cohort.name}",
+            intro="Each address gets an email with a link that works once and expires. The "
+            "invitee chooses a name and password and joins this cohort as an external tester.",
+            submit_label="Send invitations",
+        )
 
     @admin.display(description="members", ordering="member_count")
     def member_count(self, cohort: Cohort) -> int:

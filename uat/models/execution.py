@@ -62,6 +62,58 @@ class ExecutionQuerySet(models.QuerySet):
             "plan__release__product", "case", "case_version", "tester", "cohort", "environment"
         )
 
+    def in_inbox_order(self) -> "ExecutionQuerySet":
+        """A tester's work as the inbox lists it: by release and plan, unfinished first."""
+        return self.select_related("plan__release__product", "case", "case_version").order_by(
+            "plan__release__product__name",
+            "plan__release__version",
+            "plan__stage",
+            models.F("finished_at").asc(nulls_first=True),
+            "case__key",
+            "pk",
+        )
+
+    def counts_by_plan(self) -> list[dict]:
+        """Per plan: how many executions are in each state, in one query."""
+        done = models.Q(status__in=FINAL_STATUSES)
+        return list(
+            self.values(
+                "plan_id",
+                "plan__name",
+                "plan__stage",
+                "plan__release__version",
+                "plan__release__product__name",
+            )
+            .annotate(
+                total=models.Count("pk"),
+                todo=models.Count("pk", filter=models.Q(status=ExecutionStatus.PENDING)),
+                in_progress=models.Count("pk", filter=models.Q(status=ExecutionStatus.IN_PROGRESS)),
+                passed=models.Count("pk", filter=models.Q(status=ExecutionStatus.PASSED)),
+                failed=models.Count("pk", filter=models.Q(status=ExecutionStatus.FAILED)),
+                blocked=models.Count("pk", filter=models.Q(status=ExecutionStatus.BLOCKED)),
+                done=models.Count("pk", filter=done),
+                retests=models.Count("pk", filter=models.Q(retest_of__isnull=False) & ~done),
+            )
+            .order_by("plan__release__product__name", "plan__release__version", "plan__stage")
+        )
+
+    def next_for(self, user) -> "Execution | None":
+        """The tester's next case to run: retests first (they unblock a fix), then in
+        inbox order."""
+        return (
+            self.for_tester(user)
+            .pending()
+            .order_by(
+                models.F("retest_of").desc(nulls_last=True),
+                "plan__release__product__name",
+                "plan__release__version",
+                "plan__stage",
+                "case__key",
+                "pk",
+            )
+            .first()
+        )
+
 
 class Execution(models.Model):
     """One case run by one tester of a cohort in a plan, pinned to the case version it ran.

@@ -1,0 +1,1 @@
+"""The tester pages: the inbox, executing a case, evidence, defects and retests."""

@@ -17,7 +17,10 @@ class Command(BaseCommand):
             )
         )
         width = max(len(person.email) for person in DEMO_LOGINS)
-        self.stdout.write(f"Greenlight demo: {settings.SITE_URL}/admin/")
+        self.stdout.write(
+            f"Greenlight demo: {settings.SITE_URL}/ (testers sign in here; QA leads also at "
+            f"{settings.SITE_URL}/admin/)"
+        )
         for person in DEMO_LOGINS:
             missing = "" if person.email in existing else "  (not in this database)"
             self.stdout.write(

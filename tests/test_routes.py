@@ -1,0 +1,162 @@
+"""Who gets what, on every route of the site except the admin and the API.
+
+ONE test, parametrised over every named URL pattern (found by walking the resolver)
+and every persona. A route without an entry in ``ROUTES`` fails it: adding a page means
+saying who may see it. To add a route, add one entry: how to build its URL arguments
+from the ``world`` below, the method to call it with, and the status each persona gets.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import Invitation
+from reports.evidence import evidence_package_build_now
+from reports.models import EvidencePackage
+from tests.factories import (
+    DefectFactory,
+    EvidenceFactory,
+    ExecutionFactory,
+    InvitationFactory,
+    PlanFactory,
+    StepResultFactory,
+)
+
+PERSONAS = ("lead", "tester", "beta_tester", "stakeholder", "outsider", "anonymous")
+SKIPPED_PREFIXES = ("admin/", "api/")
+INVITATION_SECRET = "route-test-invitation-secret"
+
+
+def expect(default: int = 404, anonymous: int = 302, **by_persona: int) -> dict[str, int]:
+    """The status per persona: ``default`` for the signed-in ones not named, and
+    ``anonymous`` (sent to sign in) for someone not signed in."""
+    statuses = dict.fromkeys(PERSONAS, default)
+    return {**statuses, "anonymous": anonymous, **by_persona}
+
+
+@dataclass(frozen=True)
+class Rule:
+    expect: dict[str, int]
+    kwargs: Callable[[dict], dict] = field(default=lambda world: {})
+    method: str = "get"
+
+
+def run(world) -> dict:
+    return {"uuid": world["run"].uuid}
+
+
+def release(world) -> dict:
+    return {"release_id": world["run"].plan.release_id}
+
+
+ROUTES: dict[str, Rule] = {
+    "home": Rule(expect(default=302)),
+    # Getting in: public pages.
+    "accounts:login": Rule(expect(default=302, anonymous=200)),
+    "accounts:logout": Rule(expect(default=302), method="post"),
+    "accounts:password_reset": Rule(expect(default=200, anonymous=200)),
+    "accounts:password_reset_done": Rule(expect(default=200, anonymous=200)),
+    "accounts:password_reset_confirm": Rule(
+        expect(default=200, anonymous=200),
+        kwargs=lambda world: {"uidb64": "MQ", "token": "not-a-token"},
+    ),
+    "accounts:password_reset_complete": Rule(expect(default=200, anonymous=200)),
+    "accounts:invitation_accept": Rule(
+        expect(default=200, anonymous=200), kwargs=lambda world: {"secret": INVITATION_SECRET}
+    ),
+    "accounts:invitation_new": Rule(expect(lead=200)),
+    # The tester's work.
+    "uat:inbox": Rule(expect(lead=200, tester=200, beta_tester=200, stakeholder=200)),
+    "uat:next_case": Rule(expect(lead=302, tester=302, beta_tester=302, stakeholder=302)),
+    "uat:execution": Rule(expect(lead=200, tester=200, stakeholder=200), kwargs=run),
+    "uat:evidence_upload": Rule(
+        expect(lead=403, tester=302, stakeholder=403), kwargs=run, method="post"
+    ),
+    "uat:evidence": Rule(
+        expect(lead=200, tester=200, stakeholder=200),
+        kwargs=lambda world: {"uuid": world["run"].uuid, "pk": world["evidence"].pk},
+    ),
+    "uat:defect_new": Rule(expect(lead=403, tester=200, stakeholder=403), kwargs=run),
+    # Defects.
+    "uat:my_defects": Rule(expect(lead=200, tester=200, beta_tester=200, stakeholder=200)),
+    "uat:defect_list": Rule(expect(lead=200)),
+    "uat:defect": Rule(
+        expect(lead=200, tester=200, stakeholder=200),
+        kwargs=lambda world: {"pk": world["defect"].pk},
+    ),
+    "uat:defect_transition": Rule(
+        expect(lead=302, tester=403, stakeholder=403),
+        kwargs=lambda world: {"pk": world["defect"].pk},
+        method="post",
+    ),
+    # The audit trail and the evidence package: QA leads and the release's stakeholders.
+    "release-audit": Rule(expect(lead=200, stakeholder=200), kwargs=release),
+    "evidence-package-create": Rule(
+        expect(lead=302, stakeholder=302), kwargs=release, method="post"
+    ),
+    "evidence-package-download": Rule(
+        expect(lead=200, stakeholder=200),
+        kwargs=lambda world: {"package_uuid": world["package"].uuid},
+    ),
+    # Operations: load balancers ask without signing in.
+    "healthz": Rule(expect(default=200, anonymous=200)),
+}
+
+
+def route_names(resolver: URLResolver | None = None, prefix: str = "", namespace: str = ""):
+    """Every named pattern under the root resolver, with its namespace, skipping the
+    admin and the API (they have their own permission tests)."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if route.startswith(SKIPPED_PREFIXES):
+            continue
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from route_names(pattern, route, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}"
+
+
+ALL_ROUTES = sorted(set(route_names()) | set(ROUTES))
+
+
+@pytest.fixture
+def world(tester, beta_tester, stakeholder, lead):
+    """A plan the stakeholder holds a stake in, where the tester failed a case, reported
+    a defect with a screenshot; the beta tester has an assignment of their own."""
+    plan = PlanFactory()
+    plan.stakeholders.add(stakeholder)
+    run = ExecutionFactory(plan=plan, tester=tester, in_progress=True)
+    StepResultFactory(execution=run, position=1, status="failed", actual_result="Error")
+    ExecutionFactory(plan=plan, tester=beta_tester)
+    defect = DefectFactory(release=plan.release, reported_by=tester)
+    defect.executions.add(run)
+    InvitationFactory(token_hash=Invitation.hash_token(INVITATION_SECRET), invited_by=lead)
+    package = EvidencePackage.objects.create(release=plan.release, requested_by=lead)
+    evidence_package_build_now(package_id=package.pk)
+    return {
+        "run": run,
+        "defect": defect,
+        "evidence": EvidenceFactory(execution=run),
+        "package": package,
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", ALL_ROUTES)
+def test_every_route_answers_each_persona_as_its_rule_says(client, request, world, name, persona):
+    assert name in ROUTES, f"{name} has no rule: add an entry to ROUTES in {__file__}."
+    assert name in set(route_names()), f"{name} is in ROUTES but no such route exists."
+    rule = ROUTES[name]
+    if persona != "anonymous":
+        client.force_login(request.getfixturevalue(persona))
+    url = reverse(name, kwargs=rule.kwargs(world))
+    response = getattr(client, rule.method)(url)
+    assert response.status_code == rule.expect[persona], (
+        f"{rule.method.upper()} {url} as {persona}: {response.status_code}, "
+        f"expected {rule.expect[persona]}"
+    )

@@ -1,0 +1,36 @@
+"""Fetch what a page shows for the user asking, or refuse: 404 for what they may not
+see (so a stranger cannot tell what exists), 403 for what they see but may not change."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from ..access import sees_everything
+from ..models import Defect, Execution
+
+
+def require_member(user) -> None:
+    """Personal pages are for people with a role in UAT; an account without one gets 404."""
+    if not (user.is_superuser or user.groups.exists()):
+        raise Http404
+
+
+def require_lead(user) -> None:
+    if not sees_everything(user):
+        raise Http404
+
+
+def execution_for(user, uuid) -> Execution:
+    return get_object_or_404(Execution.objects.visible_to(user).with_details(), uuid=uuid)
+
+
+def own_execution_for(user, uuid) -> Execution:
+    """An execution the user may change: only the tester it is assigned to."""
+    execution = execution_for(user, uuid)
+    if execution.tester_id != user.pk:
+        raise PermissionDenied("Only the tester it is assigned to can run this case.")
+    return execution
+
+
+def defect_for(user, pk: int) -> Defect:
+    return get_object_or_404(Defect.objects.visible_to(user).with_details(), pk=pk)

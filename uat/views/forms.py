@@ -1,0 +1,58 @@
+"""Forms of the tester pages."""
+
+from django import forms
+
+from ..models import Cohort, DefectStatus, Release, Severity
+
+
+class DefectReportForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=300)
+    severity = forms.ChoiceField(
+        label="Severity",
+        choices=[("", "Choose how bad it is…"), *Severity.choices],
+        help_text="Critical: blocks the business; major: a main function is wrong; "
+        "minor: a workaround exists; trivial: cosmetic.",
+    )
+    steps_to_reproduce = forms.CharField(
+        label="Steps to reproduce", widget=forms.Textarea(attrs={"rows": 10})
+    )
+    file = forms.FileField(
+        label="Screenshot or file (optional)",
+        required=False,
+        help_text="PNG, JPEG, PDF or plain text. It is added to the evidence of this run.",
+    )
+
+
+class DefectFilterForm(forms.Form):
+    severity = forms.ChoiceField(
+        label="Severity", choices=[("", "Any"), *Severity.choices], required=False
+    )
+    status = forms.ChoiceField(
+        label="Status", choices=[("", "Any"), *DefectStatus.choices], required=False
+    )
+    release = forms.ModelChoiceField(
+        label="Release",
+        queryset=Release.objects.select_related("product"),
+        required=False,
+        empty_label="Any",
+    )
+    cohort = forms.ModelChoiceField(
+        label="Cohort",
+        queryset=Cohort.objects.select_related("product"),
+        required=False,
+        empty_label="Any",
+    )
+
+    def filter(self, defects):
+        if not self.is_valid():
+            return defects
+        data = self.cleaned_data
+        if data["severity"]:
+            defects = defects.filter(severity=data["severity"])
+        if data["status"]:
+            defects = defects.filter(status=data["status"])
+        if data["release"]:
+            defects = defects.filter(release=data["release"])
+        if data["cohort"]:
+            defects = defects.filter(executions__cohort=data["cohort"]).distinct()
+        return defects

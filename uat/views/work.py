@@ -1,0 +1,261 @@
+"""The tester's inbox and the execution page: mark steps (with htmx, or plain form posts
+when JavaScript is off), finish with a note, attach evidence, go on to the next case."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from .. import services
+from ..models import FINAL_STATUSES, Execution, ExecutionStatus, StepStatus
+from .access import execution_for, own_execution_for, require_member
+
+PAGE_SIZE = 50
+FILTERS = {
+    "todo": ("To do", Q(status=ExecutionStatus.PENDING)),
+    "in_progress": ("In progress", Q(status=ExecutionStatus.IN_PROGRESS)),
+    "done": ("Done", Q(status__in=FINAL_STATUSES)),
+    "failed": ("Failed", Q(status=ExecutionStatus.FAILED)),
+    "retest": ("Retests", Q(retest_of__isnull=False)),
+}
+# The time one opening of the page can add: a tab left open overnight is not work.
+MAX_SESSION_SECONDS = 4 * 60 * 60
+OPENED_SALT = "uat.execution.opened"
+
+
+@login_required
+def inbox(request):
+    """ "My work": the tester's assignments by release and plan, with counts by state."""
+    require_member(request.user)
+    mine = Execution.objects.for_tester(request.user)
+    chosen = request.GET.get("show", "")
+    listed = mine.filter(FILTERS[chosen][1]) if chosen in FILTERS else mine
+    page = Paginator(listed.in_inbox_order(), PAGE_SIZE).get_page(request.GET.get("page"))
+    summaries = mine.counts_by_plan()
+    for summary in summaries:
+        summary["percent"] = round(100 * summary["done"] / summary["total"])
+    by_plan = {summary["plan_id"]: summary for summary in summaries}
+    groups: list[dict] = []
+    for execution in page.object_list:
+        if not groups or groups[-1]["plan"]["plan_id"] != execution.plan_id:
+            groups.append({"plan": by_plan[execution.plan_id], "executions": []})
+        groups[-1]["executions"].append(execution)
+    context = {
+        "page": page,
+        "groups": groups,
+        "summaries": summaries,
+        "filters": [(key, label) for key, (label, _) in FILTERS.items()],
+        "chosen": chosen if chosen in FILTERS else "",
+    }
+    return render(request, "uat/inbox.html", context)
+
+
+@login_required
+def next_case(request):
+    """Onward to the tester's next case to run, or back to the inbox when all is done."""
+    require_member(request.user)
+    upcoming = Execution.objects.next_for(request.user)
+    if upcoming is None:
+        messages.success(request, "Nothing left to run. Thank you!")
+        return redirect("uat:inbox")
+    return redirect("uat:execution", uuid=upcoming.uuid)
+
+
+def _opened_token(request) -> str:
+    """A signed 'page opened at' timestamp, kept across the no-JavaScript redirects so
+    the time since the tester opened the case counts when they finish."""
+    token = request.GET.get("opened", "")
+    if token and _seconds_since(token) is not None:
+        return token
+    return signing.dumps(int(time.time()), salt=OPENED_SALT)
+
+
+def _seconds_since(token: str) -> int | None:
+    try:
+        opened = signing.loads(token, salt=OPENED_SALT, max_age=MAX_SESSION_SECONDS)
+    except signing.BadSignature:
+        return None
+    return max(0, min(int(time.time()) - int(opened), MAX_SESSION_SECONDS))
+
+
+def _steps(execution: Execution, errors: dict | None = None, typed: dict | None = None):
+    recorded = {result.position: result for result in execution.step_results.all()}
+    steps = []
+    for position, step in enumerate(execution.case_version.steps, start=1):
+        result = recorded.get(position)
+        steps.append(
+            {
+                "position": position,
+                "action": step["action"],
+                "expected": step["expected"],
+                "result": result,
+                "actual": (typed or {}).get(position, result.actual_result if result else ""),
+                "errors": (errors or {}).get(position, []),
+            }
+        )
+    return steps
+
+
+def _context(request, execution: Execution, **extra) -> dict:
+    steps = extra.pop("steps", None) or _steps(execution)
+    marked = [step["result"].status for step in steps if step["result"]]
+    return {
+        "execution": execution,
+        "version": execution.case_version,
+        "steps": steps,
+        "implied": Execution.result_from_steps(marked),
+        "marked": len(marked),
+        "can_edit": execution.tester_id == request.user.pk and not execution.is_finished,
+        "is_owner": execution.tester_id == request.user.pk,
+        "opened": _opened_token(request),
+        "evidence": list(execution.evidence.all()),
+        "defects": list(execution.defects.all()),
+        "statuses": StepStatus.choices,
+        "evidence_limit": settings.EVIDENCE_MAX_BYTES,
+        **extra,
+    }
+
+
+def _page(request, execution: Execution, status: int = 200, **extra):
+    return render(
+        request, "uat/execution.html", _context(request, execution, **extra), status=status
+    )
+
+
+@login_required
+def execution_page(request, uuid):
+    """Run one case: its steps with controls to mark each; every mark is saved at once."""
+    if request.method != "POST":
+        return _page(request, execution_for(request.user, uuid))
+    execution = own_execution_for(request.user, uuid)
+    if "mark" in request.POST:
+        return _mark(request, execution)
+    if "finish" in request.POST:
+        return _finish(request, execution)
+    return HttpResponseBadRequest("Nothing to save.")
+
+
+def _lock_version(request) -> int | None:
+    value = request.POST.get("lock_version", "")
+    return int(value) if value.isdigit() else None
+
+
+def _conflict(request, current: Execution, error: ValidationError):
+    """The later of two saves is refused; show the current state with the reason."""
+    current = Execution.objects.with_details().get(pk=current.pk)
+    context = _context(request, current, conflict=error.messages[0])
+    if request.headers.get("HX-Request"):
+        response = render(request, "uat/execution.html#execution-form", context)
+        response["HX-Retarget"] = "#execution-form"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    return render(request, "uat/execution.html", context, status=409)
+
+
+def _mark(request, execution: Execution):
+    position_text, _, status = request.POST["mark"].partition(":")
+    if not position_text.isdigit():
+        return HttpResponseBadRequest("Which step?")
+    position = int(position_text)
+    actual = request.POST.get(f"actual_{position}", "")
+    is_htmx = bool(request.headers.get("HX-Request"))
+    try:
+        services.execution_step_record(
+            execution=execution,
+            position=position,
+            status=status,
+            actual_result=actual,
+            actor=request.user,
+            lock_version=_lock_version(request),
+        )
+    except services.ConcurrentEditError as conflict:
+        return _conflict(request, conflict.current, conflict)
+    except ValidationError as error:
+        steps = _steps(execution, errors={position: error.messages}, typed={position: actual})
+        if is_htmx:
+            context = _context(request, execution, steps=steps, step=steps[position - 1])
+            return render(request, "uat/execution.html#step-saved", context)
+        return _page(request, execution, status=400, steps=steps)
+    if is_htmx:
+        context = _context(request, execution, focus=True)
+        context["step"] = context["steps"][position - 1]
+        return render(request, "uat/execution.html#step-saved", context)
+    messages.success(request, f"Step {position} saved as {StepStatus(status).label.lower()}.")
+    opened = request.POST.get("opened", "")
+    url = reverse("uat:execution", args=[execution.uuid])
+    return redirect(f"{url}?{_query(opened=opened)}#step-{position}")
+
+
+def _query(**params) -> str:
+    return urlencode({key: value for key, value in params.items() if value})
+
+
+def _finish(request, execution: Execution):
+    seconds = _seconds_since(request.POST.get("opened", "")) or 0
+    try:
+        services.execution_record(
+            execution=execution,
+            actor=request.user,
+            notes=request.POST.get("notes", "").strip(),
+            time_spent_seconds=seconds,
+            lock_version=_lock_version(request),
+        )
+    except services.ConcurrentEditError as conflict:
+        return _conflict(request, conflict.current, conflict)
+    except ValidationError as error:
+        return _page(request, execution, status=400, finish_errors=error.messages)
+    messages.success(request, f"Saved: {execution.case.key} {execution.get_status_display()}.")
+    return redirect("uat:execution", uuid=execution.uuid)
+
+
+@login_required
+@require_POST
+def evidence_upload(request, uuid):
+    """Attach a screenshot or file to the tester's own execution."""
+    execution = own_execution_for(request.user, uuid)
+    upload = request.FILES.get("file")
+    step = request.POST.get("step_position", "")
+    if upload is None:
+        messages.error(request, "Choose a file to upload.")
+    else:
+        try:
+            services.evidence_attach(
+                execution=execution,
+                actor=request.user,
+                upload=upload,
+                step_position=int(step) if step.isdigit() else None,
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Attached {upload.name}.")
+    return redirect(reverse("uat:execution", args=[execution.uuid]) + "#evidence")
+
+
+@login_required
+def evidence_download(request, uuid, pk: int):
+    """Hand out an evidence file, only to people who may see its execution, always as a
+    download: an uploaded file is never rendered by the browser in our origin."""
+    execution = execution_for(request.user, uuid)
+    evidence = execution.evidence.filter(pk=pk).first()
+    if evidence is None:
+        raise Http404
+    response = FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
