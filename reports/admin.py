@@ -8,7 +8,7 @@ from django.utils.html import format_html
 
 from uat.admin.base import GreenlightAdmin, PlanFilter, ReadOnlyAdminMixin
 
-from .models import AcceptanceReport, EmailDelivery, Webhook, WebhookDelivery
+from .models import AcceptanceReport, EmailDelivery, GateState, Webhook, WebhookDelivery
 
 
 @admin.register(AcceptanceReport)
@@ -99,3 +99,14 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
     search_fields = ("event_id", "webhook__name", "last_error")
     list_select_related = ("webhook",)
     date_hierarchy = "created_at"
+
+
+@admin.register(GateState)
+class GateStateAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
+    """The last decision of each release's gates, as the API last answered it."""
+
+    list_display = ("release", "stage", "decision", "changed_at")
+    list_filter = ("decision", "stage")
+    search_fields = ("release__version", "release__product__name")
+    list_select_related = ("release__product",)
+    date_hierarchy = "changed_at"
