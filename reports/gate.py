@@ -41,6 +41,9 @@ from .webhooks import release_data, report_data, webhook_emit
 
 GO, NO_GO, INCONCLUSIVE = GateVerdict.GO, GateVerdict.NO_GO, GateVerdict.INCONCLUSIVE
 TARGET_STAGES = (Release.Stage.BETA, Release.Stage.PRODUCTION)
+GATE_STAGE_CHOICES = [(stage.value, stage.label) for stage in TARGET_STAGES]
+# Where each required sign-off role stands on the report.
+SIGNOFF_STATUSES = [("approved", "Approved"), ("rejected", "Rejected"), ("missing", "Missing")]
 STAGE_ORDER = list(Release.Stage.values)
 BUILDING = (AcceptanceReport.Status.PENDING, AcceptanceReport.Status.RUNNING)
 
@@ -231,29 +234,33 @@ def gate_targets(release: Release) -> list[str]:
     return list(TARGET_STAGES)
 
 
-@transaction.atomic
 def gate_record(decision: GateDecision) -> bool:
     """Remember ``decision`` for its (release, stage); when it differs from the last one,
     emit a ``gate.changed`` webhook (after commit) and return True.
 
     A first decision counts as a change unless it is inconclusive, the state a release
-    starts in. Concurrent callers race on one conditional update, so a change is
-    announced once."""
-    release, stage = decision.release, decision.stage
+    starts in. Concurrent callers race on one conditional write, so a change is
+    announced once. An unchanged decision costs one read and writes nothing."""
+    state = GateState.objects.filter(release=decision.release, stage=decision.stage).first()
+    previous = state.decision if state else None
+    if previous == decision.decision:
+        return False
+    return _gate_change(decision, state)
+
+
+@transaction.atomic
+def _gate_change(decision: GateDecision, state: GateState | None) -> bool:
+    release, previous = decision.release, state.decision if state else None
     fields = {
         "decision": decision.decision,
         "reasons": decision.reasons,
         "report": decision.report,
         "changed_at": decision.evaluated_at,
     }
-    state = GateState.objects.filter(release=release, stage=stage).first()
-    previous = state.decision if state else None
-    if previous == decision.decision:
-        return False
     if state is None:
         try:
             with transaction.atomic():
-                GateState.objects.create(release=release, stage=stage, **fields)
+                GateState.objects.create(release=release, stage=decision.stage, **fields)
         except IntegrityError:
             return False  # someone else recorded the first decision just now
         if decision.decision == INCONCLUSIVE:
