@@ -8,7 +8,14 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, Role, User
 from tests.admin_support import shown_messages
-from tests.factories import ApiTokenFactory, CaseFactory, UserFactory, WebhookFactory
+from tests.factories import (
+    ApiTokenFactory,
+    CaseFactory,
+    DefectFactory,
+    ExecutionFactory,
+    UserFactory,
+    WebhookFactory,
+)
 from tests.reports.gate_support import (
     FAILED_PASS_RATE,
     approved,
@@ -16,7 +23,7 @@ from tests.reports.gate_support import (
     plan_with_signers,
     release_in,
 )
-from uat.models import Event, Promotion, SignoffRole
+from uat.models import Defect, Event, Execution, Plan, Promotion, Release, SignoffRole
 
 pytestmark = pytest.mark.django_db
 
@@ -308,3 +315,14 @@ def test_a_lead_makes_a_machine_account_and_its_token_in_the_admin(client, lead,
     assert machine.get(gate_url(plan.release)).json()["decision"] == "go"
     response = machine.post(promote_url(plan.release), {"stage": "beta", "build": "b1"})
     assert response.status_code == 201
+
+
+def test_a_pipeline_reads_every_release_and_plan_but_no_test_work(pipeline):
+    execution = ExecutionFactory()
+    DefectFactory(release=execution.plan.release)
+    assert set(Release.objects.visible_to(pipeline)) == set(Release.objects.all())
+    assert set(Plan.objects.visible_to(pipeline)) == {execution.plan}
+    assert not Execution.objects.visible_to(pipeline).exists()
+    assert not Defect.objects.visible_to(pipeline).exists()
+    assert not pipeline.has_perm("uat.change_release")
+    assert pipeline.has_perm("uat.add_promotion")
