@@ -3,11 +3,14 @@
 QA leads hold ``change_user`` so they can enrol testers, which must not let them grant
 powers: for anyone but a superuser, the admin
 
-* changes only plain accounts — not staff, not superusers, no roles beyond Tester, no
-  permissions of their own. Everyone else (other leads, stakeholders whose password
-  guards their signature, admins, the lead themself) is view-only, password included;
+* changes only plain accounts — not staff, not superusers, no roles beyond Tester and
+  Release pipeline, no permissions of their own. Everyone else (other leads,
+  stakeholders whose password guards their signature, admins, the lead themself) is
+  view-only, password included;
 * hides ``is_superuser`` and ``user_permissions`` and shows ``is_staff`` read-only;
-* offers the Tester role as the only group to give or take away.
+* offers the Tester and Release pipeline roles as the only groups to give or take away.
+  A pipeline reads gates and promotes releases, which a QA lead may do anyway, so a lead
+  makes machine accounts (and their API tokens) without handing out new powers.
 
 Superusers see and change everything.
 """
@@ -28,6 +31,8 @@ from .models import ApiToken, Invitation, Role, User
 # Fields only a superuser may see (hidden) or set (read-only) for others.
 HIDDEN_FROM_LEADS = ("is_superuser", "user_permissions")
 READ_ONLY_FOR_LEADS = ("is_staff",)
+# The roles a QA lead may give or take away.
+LEAD_GRANTABLE = (Role.TESTER.value, Role.PIPELINE.value)
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -89,12 +94,13 @@ class UserAdmin(BaseUserAdmin):
 
     @staticmethod
     def is_plain(user: User) -> bool:
-        """An account with no powers beyond testing: what a QA lead may manage."""
+        """An account with no powers beyond testing or a pipeline's: what a QA lead may
+        manage."""
         return (
             not user.is_staff
             and not user.is_superuser
             and not user.user_permissions.exists()
-            and not user.groups.exclude(name=Role.TESTER.value).exists()
+            and not user.groups.exclude(name__in=LEAD_GRANTABLE).exists()
         )
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -119,7 +125,7 @@ class UserAdmin(BaseUserAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "groups" and not request.user.is_superuser:
-            kwargs["queryset"] = Group.objects.filter(name=Role.TESTER.value)
+            kwargs["queryset"] = Group.objects.filter(name__in=LEAD_GRANTABLE).order_by("name")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 

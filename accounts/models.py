@@ -14,6 +14,7 @@ class Role(models.TextChoices):
     QA_LEAD = "QA lead", "QA lead"
     STAKEHOLDER = "Stakeholder", "Stakeholder"
     ADMIN = "Admin", "Admin"
+    PIPELINE = "Release pipeline", "Release pipeline"
 
 
 class UserQuerySet(models.QuerySet):

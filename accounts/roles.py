@@ -32,7 +32,9 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         *_perms("uat", ["view", "add", "change"], WORK),
         *_perms("uat", ["delete"], ["evidence"]),
         *_perms("uat", ["view"], RECORDS),
+        *_perms("uat", ["add"], ["promotion"]),
         *_perms("reports", ["view", "add"], ["acceptancereport", "evidencepackage"]),
+        *_perms("reports", ["view"], ["gatestate"]),
         *_perms("reports", ["view", "add", "change", "delete"], ["webhook"]),
         *_perms("reports", ["view"], ["emaildelivery", "webhookdelivery"]),
         *_perms("accounts", ["view", "add", "change"], ["user"]),
@@ -44,6 +46,13 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         *_perms("uat", ["add"], ["signoff", "waiver"]),
         *_perms("reports", ["view"], ["acceptancereport"]),
         *_perms("reports", ["view", "add"], ["evidencepackage"]),
+    ],
+    # Machine accounts of deploy pipelines and feature-flag systems: they read every
+    # release's gate and promote a release the gate lets through, nothing else.
+    "Release pipeline": [
+        *_perms("uat", ["view"], ["release", "plan", "signoff"]),
+        *_perms("uat", ["add"], ["promotion"]),
+        *_perms("reports", ["view"], ["acceptancereport"]),
     ],
 }
 # Admins hold every permission there is.

@@ -9,7 +9,14 @@ from django.utils.html import format_html
 
 from uat.admin.base import GreenlightAdmin, PlanFilter, ReadOnlyAdminMixin, ReleaseFilter
 
-from .models import AcceptanceReport, EmailDelivery, EvidencePackage, Webhook, WebhookDelivery
+from .models import (
+    AcceptanceReport,
+    EmailDelivery,
+    EvidencePackage,
+    GateState,
+    Webhook,
+    WebhookDelivery,
+)
 
 
 @admin.register(AcceptanceReport)
@@ -117,3 +124,14 @@ class EvidencePackageAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
             return "—"
         url = reverse("evidence-package-download", args=[package.uuid])
         return format_html('<a href="{}">Download the zip</a>', url)
+
+
+@admin.register(GateState)
+class GateStateAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
+    """The last decision of each release's gates, as the API last answered it."""
+
+    list_display = ("release", "stage", "decision", "changed_at")
+    list_filter = ("decision", "stage")
+    search_fields = ("release__version", "release__product__name")
+    list_select_related = ("release__product",)
+    date_hierarchy = "changed_at"

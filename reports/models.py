@@ -203,3 +203,38 @@ class EvidencePackage(models.Model):
 
     def __str__(self) -> str:
         return f"Evidence package of {self.release} ({self.get_status_display()})"
+
+
+class GateVerdict(models.TextChoices):
+    GO = "go", "Go"
+    NO_GO = "no-go", "No-go"
+    INCONCLUSIVE = "inconclusive", "Inconclusive"
+
+
+class GateState(models.Model):
+    """The last decision the gate gave for a release and a target stage, kept only so a
+    *change* can be told apart from the same answer again (and announced once)."""
+
+    Verdict = GateVerdict
+
+    release = models.ForeignKey("uat.Release", on_delete=models.CASCADE, related_name="gates")
+    stage = models.CharField(max_length=12)
+    decision = models.CharField(max_length=12, choices=GateVerdict)
+    reasons = models.JSONField(default=list, blank=True)
+    report = models.ForeignKey(
+        AcceptanceReport, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-changed_at"]
+        verbose_name = "gate state"
+        constraints = [
+            models.UniqueConstraint(fields=["release", "stage"], name="gate_state_once"),
+            models.CheckConstraint(
+                condition=models.Q(decision__in=GateVerdict.values), name="gate_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.release} → {self.stage}: {self.decision}"

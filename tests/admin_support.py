@@ -7,7 +7,7 @@ from django.forms import CheckboxInput
 from django.urls import reverse
 
 from accounts.models import Role
-from reports.models import EvidencePackage
+from reports.models import EvidencePackage, GateState
 from uat.models import CohortMembership, Promotion
 
 from .factories import (
@@ -58,6 +58,13 @@ def admin_rows(count: int, lead) -> None:
             promoted_by=lead,
             report=report,
             decision={"decision": "go"},
+        )
+        GateState.objects.create(
+            release=plan.release,
+            stage="beta",
+            decision="go",
+            report=report,
+            changed_at=report.created_at,
         )
         EventFactory(release=plan.release, actor=tester)
         ApiTokenFactory(user=tester)

@@ -1,6 +1,7 @@
 """Who may see what, as ``Q`` filters the QuerySets' ``visible_to`` methods apply.
 
 - QA leads (and superusers) see everything.
+- Release pipelines (machine accounts) read every release and plan, nothing else.
 - Stakeholders see the releases they hold a stake in: those where they are a stakeholder
   or a required signer of one of the plans. In those, they see plans, executions and
   defects.
@@ -15,16 +16,30 @@ from django.db.models import Q
 from accounts.models import Role
 
 
+def _roles(user) -> frozenset[str]:
+    """The user's role names, read once per user object."""
+    cached = getattr(user, "_greenlight_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._greenlight_roles = cached
+    return cached
+
+
 def sees_everything(user) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    cached = getattr(user, "_greenlight_is_lead", None)
-    if cached is None:
-        cached = user.groups.filter(name__in=[Role.QA_LEAD.value, Role.ADMIN.value]).exists()
-        user._greenlight_is_lead = cached
-    return cached
+    return bool(_roles(user) & {Role.QA_LEAD.value, Role.ADMIN.value})
+
+
+def reads_every_release(user) -> bool:
+    """QA leads, and release pipelines, which ask any release's gate (read-only)."""
+    if sees_everything(user):
+        return True
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return Role.PIPELINE.value in _roles(user)
 
 
 def stake_releases(user) -> Q:

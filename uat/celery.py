@@ -13,3 +13,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uat.settings")
 app = Celery("greenlight")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Webhook deliveries live beside the webhooks, in reports/webhooks.py.
+app.autodiscover_tasks(related_name="webhooks")

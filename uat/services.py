@@ -4,6 +4,7 @@ it, and refuses invalid input with a ``ValidationError`` whose message a user ca
 """
 
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterable
@@ -11,9 +12,12 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+
+from reports.gate import gate_evaluate, gate_refresh
 
 from .audit import event_record, events_record_many
 from .evidence import ACCEPTED, sniff_content_type
@@ -28,6 +32,7 @@ from .models import (
     Execution,
     ExecutionStatus,
     Plan,
+    Promotion,
     Release,
     Severity,
     StepResult,
@@ -45,6 +50,16 @@ class ConcurrentEditError(ValidationError):
             "Someone else saved this execution after you opened it. Your change was not "
             "saved; the page now shows the current state.",
             code="conflict",
+        )
+
+
+class GateClosedError(ValidationError):
+    """The gate did not say go: the promotion was refused, for ``decision.reasons``."""
+
+    def __init__(self, decision):
+        self.decision = decision
+        super().__init__(
+            [f"The gate says {decision.decision}.", *decision.reasons], code="gate_closed"
         )
 
 
@@ -605,3 +620,58 @@ def defect_retests_queue(*, defect: Defect, actor) -> list[Execution]:
         release=defect.release,
     )
     return retests
+
+
+# ---------------------------------------------------------------------------- releases
+
+
+@transaction.atomic
+def release_promote(*, release: Release, stage: str, build: str, actor) -> Promotion:
+    """Move a release to its next stage (beta or production) when the gate says go now.
+
+    The release row is locked and the gate evaluated again inside the transaction, so
+    the decision recorded on the ``Promotion`` is the one it relied on. Raises
+    ``GateClosedError`` (a ``ValidationError`` carrying the decision and its reasons) when
+    the gate says no-go or inconclusive, and a plain ``ValidationError`` for a stage that
+    is not next for the release or a missing build. Announces the gates that moved."""
+    release = Release.objects.select_for_update().select_related("product").get(pk=release.pk)
+    build = build.strip()
+    if not build:
+        raise ValidationError({"build": "Say which build is being promoted."})
+    if not release.can_move_to(stage):
+        allowed = " or ".join(release.next_stages) or "no further stage"
+        raise ValidationError(
+            {"stage": f"{release} is in {release.stage}; it can move to {allowed}, not {stage}."}
+        )
+    decision = gate_evaluate(release=release, stage=stage)
+    if not decision.is_go:
+        raise GateClosedError(decision)
+    from_stage = release.stage
+    promotion = Promotion.objects.create(
+        release=release,
+        from_stage=from_stage,
+        to_stage=stage,
+        build=build,
+        promoted_by=actor,
+        report=decision.report,
+        decision=json.loads(json.dumps(decision.as_dict(), cls=DjangoJSONEncoder)),
+    )
+    release.stage = stage
+    if stage == Release.Stage.PRODUCTION:
+        release.released_at = promotion.created_at
+    release.save(update_fields=["stage", "released_at"])
+    event_record(
+        actor=actor,
+        verb="release.promoted",
+        obj=release,
+        before={"stage": from_stage},
+        after={
+            "stage": stage,
+            "build": build,
+            "promotion": promotion.pk,
+            "report": str(decision.report.uuid),
+            "decision": decision.decision,
+        },
+    )
+    gate_refresh(release=release)
+    return promotion

@@ -201,6 +201,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "User acceptance testing: plans, executions, defects, reports and the gate.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name per choice set that several fields share.
+    "ENUM_NAME_OVERRIDES": {
+        "ReleaseStageEnum": "uat.models.catalog.ReleaseStage",
+        "ReleaseKindEnum": "uat.models.catalog.ReleaseKind",
+        "GateStageEnum": "reports.gate.GATE_STAGE_CHOICES",
+        "GateDecisionEnum": "reports.models.GateVerdict",
+        "GateSignoffStatusEnum": "reports.gate.SIGNOFF_STATUSES",
+    },
 }
 
 # Security. Strict Content-Security-Policy everywhere: no inline scripts or styles.

@@ -153,6 +153,16 @@ def _signoff_record(*, report, signer, role, decision, reason, comment) -> SignO
         },
         release=report.plan.release,
     )
+    from reports.gate import gate_refresh
+    from reports.webhooks import signoff_recorded_payload, webhook_emit
+
+    webhook_emit(
+        topic="signoff.recorded",
+        payload=signoff_recorded_payload(signoff),
+        product=report.plan.release.product,
+    )
+    # A sign-off can open (or close) the gate: announce the change.
+    gate_refresh(release=report.plan.release)
     return signoff
 
 

@@ -33,7 +33,10 @@ def test_lead_edits_a_testers_profile_and_tester_role(lead_client, tester):
     assert "is_superuser" not in form.fields
     assert "user_permissions" not in form.fields
     assert "is_staff" not in form.fields
-    assert list(form.fields["groups"].queryset.values_list("name", flat=True)) == ["Tester"]
+    assert list(form.fields["groups"].queryset.values_list("name", flat=True)) == [
+        "Release pipeline",
+        "Tester",
+    ]
 
     data = changeform_data(page, full_name="Alex A. Alpha", groups=[])
     assert lead_client.post(_change(tester), data).status_code == 302

@@ -142,3 +142,14 @@ class TestWaivers:
         assert Event.objects.filter(verb="waiver.revoked").exists()
         with pytest.raises(ValidationError):
             waiver_revoke(waiver=waiver, actor=stakeholder)
+
+
+def test_a_signature_announces_itself_and_refreshes_the_gate(report, stakeholder, password):
+    from reports.models import GateState, WebhookDelivery
+    from tests.factories import WebhookFactory
+
+    WebhookFactory(product=report.plan.release.product, topics=["signoff.recorded"])
+    sign(report, stakeholder, password)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.topic == "signoff.recorded"
+    assert GateState.objects.filter(release=report.plan.release).exists()

@@ -1,0 +1,234 @@
+"""Webhooks: signed JSON events POSTed to the URLs QA leads register in the admin.
+
+``webhook_emit`` records one ``WebhookDelivery`` per matching active webhook and
+enqueues its delivery after the transaction commits; ``webhook_deliver`` (the Celery
+task) POSTs it. Every POST carries
+
+- ``X-Greenlight-Event``: the topic (``report.ready``, ``signoff.recorded``,
+  ``gate.changed``);
+- ``X-Greenlight-Delivery``: the event id, the same on every retry, so a receiver can
+  drop an event it has already seen;
+- ``X-Greenlight-Signature``: ``sha256=`` and the hex HMAC-SHA256 of the raw body under
+  the webhook's secret.
+
+The body is ``{"id", "topic", "created_at", "data"}`` where ``data`` is the payload the
+emitter gave. A 2xx answer marks the delivery sent; a 5xx, 408, 429, timeout or refused
+connection is retried with exponential backoff, up to ``MAX_ATTEMPTS`` attempts; any other
+answer (4xx, a redirect) fails at once. A delivery is never sent again once it was sent.
+
+Here rather than in ``reports/services.py`` and ``reports/tasks.py`` so that the
+report job and the webhooks can grow apart; the Celery app discovers this module too.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import urllib.error
+import urllib.request
+import uuid
+
+from celery import shared_task
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import AcceptanceReport, DeliveryStatus, Webhook, WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+TIMEOUT_SECONDS = 10
+BACKOFF_SECONDS = 30  # 30 s, 1 min, 2 min, 4 min between the five attempts
+RETRIED_STATUSES = {408, 429}
+
+SENT, RETRY, FAILED, SKIPPED = "sent", "retry", "failed", "skipped"
+
+
+# ---------------------------------------------------------------------------- payloads
+
+
+def release_data(release) -> dict:
+    return {
+        "id": release.pk,
+        "product": release.product.slug,
+        "version": release.version,
+        "kind": release.kind,
+        "stage": release.stage,
+    }
+
+
+def report_data(report: AcceptanceReport) -> dict:
+    """The report as every event names it (the plan and its release are loaded)."""
+    return {
+        "uuid": str(report.uuid),
+        "plan": report.plan_id,
+        "plan_stage": report.plan.stage,
+        "status": report.status,
+        "decision": report.decision,
+        "fingerprint": report.fingerprint,
+        "created_at": report.created_at,
+        "finished_at": report.finished_at,
+    }
+
+
+def report_ready_payload(report: AcceptanceReport) -> dict:
+    """The ``data`` of a ``report.ready`` event: ``{"release": {...}, "report": {...}}``."""
+    return {"release": release_data(report.plan.release), "report": report_data(report)}
+
+
+def signoff_recorded_payload(signoff) -> dict:
+    """The ``data`` of a ``signoff.recorded`` event: the release, the report and the
+    sign-off (role, decision, signer's printed name, when, the fingerprint signed)."""
+    return {
+        **report_ready_payload(signoff.report),
+        "signoff": {
+            "id": signoff.pk,
+            "role": signoff.role,
+            "decision": signoff.decision,
+            "printed_name": signoff.printed_name,
+            "meaning": signoff.meaning,
+            "reason": signoff.reason,
+            "fingerprint": signoff.fingerprint,
+            "signed_at": signoff.signed_at,
+        },
+    }
+
+
+# ---------------------------------------------------------------------------- emitting
+
+
+@transaction.atomic
+def webhook_emit(*, topic: str, payload: dict, product) -> list[WebhookDelivery]:
+    """Record the event ``topic`` with ``payload`` for every active webhook that wants
+    the topic and listens to ``product`` (or to every product), and enqueue each
+    delivery once the transaction commits. All deliveries of one event share its id.
+
+    Callers: the report job (``report.ready``, ``report_ready_payload(report)``), sign-off
+    (``signoff.recorded``, ``signoff_recorded_payload(signoff)``) and the gate
+    (``gate.changed``). Two queries, whatever the number of webhooks."""
+    if topic not in Webhook.Topic.values:
+        raise ValueError(f"Unknown webhook topic {topic!r}.")
+    hooks = Webhook.objects.filter(is_active=True).filter(
+        Q(product=product) | Q(product__isnull=True)
+    )
+    event_id = uuid.uuid4()
+    data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(webhook=hook, event_id=event_id, topic=topic, payload=data)
+        for hook in hooks
+        if hook.wants(topic)
+    )
+    for delivery in deliveries:
+        webhook_deliver.delay_on_commit(delivery.pk)
+    return deliveries
+
+
+# ---------------------------------------------------------------------------- delivering
+
+
+def webhook_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def delivery_body(delivery: WebhookDelivery) -> bytes:
+    """The exact bytes POSTed (and signed); the same on every attempt."""
+    envelope = {
+        "id": str(delivery.event_id),
+        "topic": delivery.topic,
+        "created_at": delivery.created_at,
+        "data": delivery.payload,
+    }
+    return json.dumps(envelope, cls=DjangoJSONEncoder, sort_keys=True).encode()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirected POST would be replayed as a GET somewhere else: treat it as an answer.
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST and return the HTTP status; raise ``OSError`` when there is no answer."""
+    # The caller checked the scheme: no file:// or ftp:// here.
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _transient(status: int | None) -> bool:
+    return status is None or status >= 500 or status in RETRIED_STATUSES
+
+
+# Not atomic: no transaction is held open across the network call. The claim is one
+# conditional update, and each outcome another.
+def webhook_attempt(*, delivery_id: int, attempt: int) -> str:
+    """Make attempt number ``attempt`` (0-based) of a delivery, if nobody made it yet and
+    the delivery is still pending; return sent, retry, failed or skipped."""
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING, attempts=attempt
+    ).update(attempts=attempt + 1)
+    if not claimed:
+        return SKIPPED  # sent, failed, or this attempt ran already
+    delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
+    done = WebhookDelivery.objects.filter(pk=delivery_id)
+    hook = delivery.webhook
+    if not hook.is_active:
+        done.update(status=DeliveryStatus.FAILED, last_error="The webhook was deactivated.")
+        return FAILED
+    if not hook.url.lower().startswith(("http://", "https://")):
+        done.update(status=DeliveryStatus.FAILED, last_error="Only http(s) URLs receive webhooks.")
+        return FAILED
+    body = delivery_body(delivery)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Greenlight-Webhook/1",
+        "X-Greenlight-Event": delivery.topic,
+        "X-Greenlight-Delivery": str(delivery.event_id),
+        "X-Greenlight-Signature": webhook_signature(hook.secret, body),
+    }
+    status, error = None, ""
+    try:
+        status = _post(hook.url, body, headers)
+    except OSError as exc:  # refused, unreachable, timed out
+        error = str(getattr(exc, "reason", exc)) or type(exc).__name__
+    if status is not None and 200 <= status < 300:
+        done.update(
+            status=DeliveryStatus.SENT,
+            response_status=status,
+            delivered_at=timezone.now(),
+            last_error="",
+        )
+        return SENT
+    error = error or f"The URL answered HTTP {status}."
+    if _transient(status) and attempt + 1 < MAX_ATTEMPTS:
+        done.update(response_status=status, last_error=error)
+        return RETRY
+    done.update(status=DeliveryStatus.FAILED, response_status=status, last_error=error)
+    logger.warning("Webhook delivery %s failed: %s", delivery_id, error)
+    return FAILED
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_ATTEMPTS)
+def webhook_deliver(self, delivery_id: int, attempt: int = 0) -> str:
+    """POST one recorded delivery. Safe to run twice: each attempt is claimed once, and a
+    sent delivery is never sent again. Transient failures retry with backoff."""
+    outcome = webhook_attempt(delivery_id=delivery_id, attempt=attempt)
+    if outcome == RETRY and self.request.is_eager:
+        # In-process (no broker, the local default): try again at once, because an eager
+        # retry would raise out of whatever request emitted the event.
+        return webhook_deliver.run(delivery_id, attempt=attempt + 1)
+    if outcome == RETRY:
+        raise self.retry(
+            args=(delivery_id,),
+            kwargs={"attempt": attempt + 1},
+            countdown=BACKOFF_SECONDS * 2**attempt,
+        )
+    return outcome
