@@ -10,17 +10,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation
 from reports.evidence import evidence_package_build_now
 from reports.models import EvidencePackage
 from tests.factories import (
+    AcceptanceReportFactory,
     DefectFactory,
     EvidenceFactory,
     ExecutionFactory,
     InvitationFactory,
     PlanFactory,
+    RequirementFactory,
     StepResultFactory,
 )
 
@@ -45,6 +48,10 @@ class Rule:
 
 def run(world) -> dict:
     return {"uuid": world["run"].uuid}
+
+
+def plan(world) -> dict:
+    return {"plan_id": world["run"].plan_id}
 
 
 def release(world) -> dict:
@@ -100,6 +107,26 @@ ROUTES: dict[str, Rule] = {
         expect(lead=200, stakeholder=200),
         kwargs=lambda world: {"package_uuid": world["package"].uuid},
     ),
+    # Release dashboards and acceptance reports: QA leads and the release's stakeholders.
+    "reports:index": Rule(expect(lead=200, stakeholder=200)),
+    "reports:dashboard": Rule(expect(lead=200, stakeholder=200), kwargs=plan),
+    "reports:report_status": Rule(expect(lead=200, stakeholder=200), kwargs=plan),
+    "reports:report_request": Rule(expect(lead=302, stakeholder=403), kwargs=plan, method="post"),
+    "reports:requirement": Rule(
+        expect(lead=200, stakeholder=200),
+        kwargs=lambda world: {
+            "plan_id": world["run"].plan_id,
+            "requirement_id": world["requirement"].pk,
+        },
+    ),
+    "reports:report": Rule(
+        expect(lead=200, stakeholder=200), kwargs=lambda world: {"uuid": world["report"].uuid}
+    ),
+    "reports:report_pdf": Rule(
+        expect(lead=200, stakeholder=200), kwargs=lambda world: {"uuid": world["report"].uuid}
+    ),
+    # Everyone with a role sets their own email preferences.
+    "reports:email_settings": Rule(expect(lead=200, tester=200, beta_tester=200, stakeholder=200)),
     # Operations: load balancers ask without signing in.
     "healthz": Rule(expect(default=200, anonymous=200)),
 }
@@ -135,6 +162,11 @@ def world(tester, beta_tester, stakeholder, lead):
     defect = DefectFactory(release=plan.release, reported_by=tester)
     defect.executions.add(run)
     InvitationFactory(token_hash=Invitation.hash_token(INVITATION_SECRET), invited_by=lead)
+    requirement = RequirementFactory(product=plan.release.product)
+    run.case.requirements.add(requirement)
+    plan.cases.add(run.case)
+    report = AcceptanceReportFactory(plan=plan, ready=True)
+    report.pdf.save("report.pdf", ContentFile(b"%PDF-1.7 route test"))
     package = EvidencePackage.objects.create(release=plan.release, requested_by=lead)
     evidence_package_build_now(package_id=package.pk)
     return {
@@ -142,6 +174,8 @@ def world(tester, beta_tester, stakeholder, lead):
         "defect": defect,
         "evidence": EvidenceFactory(execution=run),
         "package": package,
+        "requirement": requirement,
+        "report": report,
     }
 
 

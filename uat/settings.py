@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -184,7 +185,26 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+
+# Reports and their emails (see reports/). The digest goes out daily at DIGEST_HOUR
+# (in TIME_ZONE); reminders name assignments pending longer than REMINDER_AFTER_DAYS.
+DIGEST_HOUR = env_int("DIGEST_HOUR", 7)
+REMINDER_AFTER_DAYS = env_int("REMINDER_AFTER_DAYS", 3)
+EMAIL_RETRY_DELAY = env_int("EMAIL_RETRY_DELAY", 60)  # seconds; doubled on each retry
+CELERY_BEAT_SCHEDULE: dict = {
+    # QA leads and stakeholders start their day knowing where each plan in execution
+    # stands and what broke yesterday, without opening the dashboard.
+    "daily-digest": {
+        "task": "reports.tasks.digest_task",
+        "schedule": crontab(hour=DIGEST_HOUR, minute=0),
+    },
+    # Work left waiting stalls a plan's coverage: nudge each tester once a day, a little
+    # after the digest so the two never compete for the mail server.
+    "pending-assignment-reminders": {
+        "task": "reports.tasks.reminders_task",
+        "schedule": crontab(hour=DIGEST_HOUR, minute=15),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -208,6 +228,8 @@ SPECTACULAR_SETTINGS = {
         "GateStageEnum": "reports.gate.GATE_STAGE_CHOICES",
         "GateDecisionEnum": "reports.models.GateVerdict",
         "GateSignoffStatusEnum": "reports.gate.SIGNOFF_STATUSES",
+        "ReportStatusEnum": "reports.models.ReportStatus",
+        "ReportDecisionEnum": "reports.models.ReportDecision",
     },
 }
 
@@ -253,6 +275,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint and fontTools narrate every step of every PDF at INFO.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # Electronic signatures: wrong passwords in a row before signing locks, and for how long.

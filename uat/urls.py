@@ -36,5 +36,6 @@ urlpatterns = [
         name="evidence-package-download",
     ),
     path("api/v1/", include("uat.api.urls")),
+    path("reports/", include("reports.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
 ]

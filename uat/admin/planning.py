@@ -44,7 +44,7 @@ class PlanAdmin(GreenlightAdmin):
     readonly_fields = ("created_at", "updated_at")
     date_hierarchy = "starts_on"
     inlines = (PlanSignoffRoleInline,)
-    actions = ("assign_cases", "clone_plan")
+    actions = ("assign_cases", "clone_plan", "request_report")
     fieldsets = (
         (None, {"fields": (("release", "stage"), "name", "status", "owner", "environment")}),
         ("Schedule", {"fields": (("starts_on", "ends_on"),)}),
@@ -161,6 +161,35 @@ class PlanAdmin(GreenlightAdmin):
             "stakeholders and required sign-offs, starts as a draft, and has no executions.",
             submit_label="Clone",
         )
+
+    def has_request_report_permission(self, request) -> bool:
+        return request.user.has_perm("reports.add_acceptancereport")
+
+    @admin.action(
+        permissions=["request_report"],
+        description="Request acceptance report",
+        location=BOTH_PAGES,
+    )
+    def request_report(self, request, queryset):
+        """Ask for an acceptance report of each selected plan (the existing one when
+        nothing changed since it was asked for)."""
+        from reports.services import report_request
+
+        for plan in queryset:
+            report, created = report_request(plan=plan, actor=request.user)
+            url = reverse("reports:dashboard", args=[plan.pk])
+            text = (
+                "is being built"
+                if created
+                else f"is unchanged since the last one ({report.get_status_display().lower()})"
+            )
+            self.message_user(
+                request,
+                format_html(
+                    'The acceptance report of {} {}: <a href="{}">dashboard</a>.', plan, text, url
+                ),
+                messages.SUCCESS,
+            )
 
 
 @admin.register(PlanSignoffRole)

@@ -1,0 +1,145 @@
+"""The report endpoints of the REST API: ask for a plan's acceptance report, and read
+reports — status, decision, metrics, criteria and the PDF.
+
+Reports are for QA leads and the stakeholders of their release (``Release.visible_to``),
+as on the dashboard; testers, whose plans ``Plan.visible_to`` would also show, do not see
+acceptance reports, which name every tester's results. Anyone else gets 404.
+"""
+
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from uat.models import Release
+
+from .fingerprint import plan_fingerprint
+from .models import AcceptanceReport
+from .services import report_request
+from .views import REQUEST_PERMISSION, plans_for
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    url = serializers.SerializerMethodField()
+    html_url = serializers.SerializerMethodField()
+    pdf_url = serializers.SerializerMethodField()
+    plan = serializers.IntegerField(source="plan_id", read_only=True)
+    plan_name = serializers.CharField(source="plan.name", read_only=True)
+
+    class Meta:
+        model = AcceptanceReport
+        fields = (
+            "id",
+            "url",
+            "plan",
+            "plan_name",
+            "status",
+            "decision",
+            "fingerprint",
+            "error",
+            "html_url",
+            "pdf_url",
+            "created_at",
+            "started_at",
+            "finished_at",
+        )
+        read_only_fields = fields
+
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def get_url(self, report) -> str:
+        return self._absolute(reverse("report-detail", args=[report.uuid]))
+
+    def get_html_url(self, report) -> str:
+        return self._absolute(reverse("reports:report", args=[report.uuid]))
+
+    def get_pdf_url(self, report) -> str | None:
+        if not report.is_ready:
+            return None
+        return self._absolute(reverse("report-pdf", args=[report.uuid]))
+
+
+class ReportDetailSerializer(ReportSerializer):
+    stale = serializers.SerializerMethodField()
+
+    class Meta(ReportSerializer.Meta):
+        fields = (*ReportSerializer.Meta.fields, "stale", "metrics", "criteria")
+        read_only_fields = fields
+
+    def get_stale(self, report) -> bool | None:
+        """Whether the plan's data changed since the report was built."""
+        if not report.is_ready:
+            return None
+        return report.fingerprint != plan_fingerprint(report.plan)
+
+
+class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Acceptance reports of the releases the caller may see, newest first."""
+
+    lookup_field = "uuid"
+    serializer_class = ReportSerializer
+
+    def get_queryset(self):
+        return (
+            AcceptanceReport.objects.filter(
+                plan__release__in=Release.objects.visible_to(self.request.user)
+            )
+            .select_related("plan__release__product")
+            .order_by("-created_at", "-id")
+        )
+
+    def get_serializer_class(self):
+        return ReportDetailSerializer if self.action == "retrieve" else ReportSerializer
+
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    @action(detail=True)
+    def pdf(self, request, uuid=None):
+        report = self.get_object()
+        if not report.is_ready or not report.pdf:
+            raise Http404("This report has no PDF yet.")
+        return FileResponse(
+            report.pdf.open("rb"),
+            as_attachment=True,
+            filename=f"acceptance-report-{report.uuid}.pdf",
+            content_type="application/pdf",
+        )
+
+
+class PlanReportsView(APIView):
+    """POST: ask for the acceptance report of a plan's current data. A new report is
+    built in the background (202); while nothing changed, the existing one comes back
+    (202 while it is being built, 200 once ready)."""
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: inline_serializer(
+                "ReportRequested",
+                {
+                    "id": serializers.UUIDField(),
+                    "url": serializers.URLField(),
+                    "status": serializers.CharField(),
+                },
+            ),
+        },
+    )
+    def post(self, request, plan_id: int):
+        plan = get_object_or_404(plans_for(request.user), pk=plan_id)
+        if not request.user.has_perm(REQUEST_PERMISSION):
+            raise PermissionDenied("Only QA leads ask for acceptance reports.")
+        report, _ = report_request(plan=plan, actor=request.user)
+        url = request.build_absolute_uri(reverse("report-detail", args=[report.uuid]))
+        code = status.HTTP_200_OK if report.is_ready else status.HTTP_202_ACCEPTED
+        return Response(
+            {"id": str(report.uuid), "url": url, "status": report.status},
+            status=code,
+            headers={"Location": url},
+        )

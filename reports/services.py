@@ -1,0 +1,200 @@
+"""The state changes of acceptance reports: asking for one, building it, and mailing it.
+
+Views, the API, the admin action and the Celery tasks all call these. A report moves
+pending → running → ready (or failed, with the error); each step is claimed with a
+conditional update, so a task delivered twice or retried never builds a report twice.
+"""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from uat.audit import event_record
+from uat.models import Plan
+
+from .charts import plan_charts
+from .criteria import criteria_evaluate, decision_of
+from .fingerprint import plan_fingerprint
+from .gate import gate_refresh
+from .metrics import plan_metrics
+from .models import AcceptanceReport
+from .webhooks import report_ready_payload, webhook_emit
+
+logger = logging.getLogger(__name__)
+
+ACTIVE = (
+    AcceptanceReport.Status.PENDING,
+    AcceptanceReport.Status.RUNNING,
+    AcceptanceReport.Status.READY,
+)
+
+
+@transaction.atomic
+def report_request(*, plan: Plan, actor) -> tuple[AcceptanceReport, bool]:
+    """The report of ``plan``'s current data: the existing one (pending, running or
+    ready) when nothing changed since it was asked for, else a new pending one whose
+    build is queued after commit. Returns it and whether it is new."""
+    from .tasks import report_build_task
+
+    # Lock the plan so two people asking at once get one report, not two.
+    plan = Plan.objects.select_for_update().select_related("release").get(pk=plan.pk)
+    fingerprint = plan_fingerprint(plan)
+    existing = plan.reports.filter(fingerprint=fingerprint, status__in=ACTIVE).first()
+    if existing is not None:
+        return existing, False
+    report = AcceptanceReport.objects.create(
+        plan=plan, fingerprint=fingerprint, requested_by=actor if actor else None
+    )
+    event_record(
+        actor=actor,
+        verb="report.requested",
+        obj=report,
+        after={"fingerprint": fingerprint},
+        release=plan.release,
+    )
+    report_build_task.delay_on_commit(report.pk)
+    return report, True
+
+
+def _claim(report_id: int) -> bool:
+    """Move a pending report to running. A running one whose worker died (its start is
+    older than the task time limit) may be claimed again, so a redelivered task heals."""
+    now = timezone.now()
+    abandoned = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    return bool(
+        AcceptanceReport.objects.filter(pk=report_id)
+        .filter(
+            Q(status=AcceptanceReport.Status.PENDING)
+            | Q(status=AcceptanceReport.Status.RUNNING, started_at__lt=abandoned)
+        )
+        .update(status=AcceptanceReport.Status.RUNNING, started_at=now, error="")
+    )
+
+
+def report_render(*, report: AcceptanceReport, metrics: dict, criteria: list[dict]) -> str:
+    """The report's body as HTML: the same fragment the page shows and the PDF prints."""
+    return render_to_string(
+        "reports/report_body.html",
+        {
+            "report": report,
+            "plan": report.plan,
+            "metrics": metrics,
+            "criteria": criteria,
+            "failing": [c for c in criteria if not c["passed"]],
+            "charts": plan_charts(metrics),
+            "signatures": _signature_lines(report, metrics),
+        },
+    )
+
+
+def _signature_lines(report: AcceptanceReport, metrics: dict) -> list[dict]:
+    """One line per required role: the sign-offs given on this report so far, or an
+    empty line to sign on paper."""
+    given = {}
+    if report.pk:
+        for signoff in report.signoffs.all():
+            given.setdefault(signoff.role, []).append(signoff)
+    return [{**role, "signoffs": given.get(role["role"], [])} for role in metrics["signoff_roles"]]
+
+
+def report_pdf(*, html: str, report: AcceptanceReport) -> bytes:
+    """Print the report body to PDF with WeasyPrint; the stylesheet is on disk."""
+    from weasyprint import CSS, HTML
+
+    document = render_to_string("reports/report_pdf.html", {"report": report, "body": html})
+    stylesheet = CSS(filename=str(settings.BASE_DIR / "static" / "css" / "report-print.css"))
+    return HTML(string=document, base_url=str(settings.BASE_DIR)).write_pdf(
+        stylesheets=[stylesheet]
+    )
+
+
+def report_build(*, report_id: int) -> AcceptanceReport:
+    """Build a pending report: metrics, criteria, decision, HTML and PDF, stored once.
+
+    Safe to run twice: only the run that claims the report builds it. Any error marks
+    the report failed with the error, for the QA lead to see; asking again builds anew.
+    """
+    if not _claim(report_id):
+        return AcceptanceReport.objects.get(pk=report_id)
+    report = AcceptanceReport.objects.select_related("plan__release__product").get(pk=report_id)
+    try:
+        _build(report)
+    except Exception as error:
+        logger.exception("Acceptance report %s failed", report.uuid)
+        _fail(report, f"{type(error).__name__}: {error}")
+    report.refresh_from_db()
+    return report
+
+
+def _build(report: AcceptanceReport) -> None:
+    plan, at = report.plan, timezone.now()
+    # The fingerprint is taken before the metrics: if data changes in between, the
+    # report looks stale (safe), never fresh over data it did not see.
+    fingerprint = plan_fingerprint(plan, at=at)
+    metrics = plan_metrics(plan, at=at)
+    criteria = criteria_evaluate(plan, metrics)
+    decision = decision_of(criteria)
+    report.fingerprint, report.decision = fingerprint, decision
+    html = report_render(report=report, metrics=metrics, criteria=criteria)
+    pdf = report_pdf(html=html, report=report)
+    with transaction.atomic():
+        report.pdf.save(f"{report.uuid}.pdf", ContentFile(pdf), save=False)
+        updated = AcceptanceReport.objects.filter(
+            pk=report.pk, status=AcceptanceReport.Status.RUNNING
+        ).update(
+            status=AcceptanceReport.Status.READY,
+            fingerprint=fingerprint,
+            metrics=metrics,
+            criteria=criteria,
+            decision=decision,
+            html=html,
+            pdf=report.pdf.name,
+            finished_at=timezone.now(),
+        )
+        if not updated:
+            raise ValidationError("The report was no longer being built.")
+        event_record(
+            actor=None,
+            verb="report.ready",
+            obj=report,
+            after={"decision": decision, "fingerprint": fingerprint},
+            release=plan.release,
+        )
+        from .tasks import report_emails_task
+
+        # Robust: a broker hiccup queueing the emails must not undo a built report.
+        transaction.on_commit(lambda: report_emails_task.delay(report.pk), robust=True)
+        report.refresh_from_db()
+        webhook_emit(
+            topic="report.ready", payload=report_ready_payload(report), product=plan.release.product
+        )
+        gate_refresh(release=plan.release)
+
+
+@transaction.atomic
+def _fail(report: AcceptanceReport, error: str) -> None:
+    failed = AcceptanceReport.objects.filter(
+        pk=report.pk, status=AcceptanceReport.Status.RUNNING
+    ).update(status=AcceptanceReport.Status.FAILED, error=error, finished_at=timezone.now())
+    if not failed:
+        return
+    event_record(
+        actor=None,
+        verb="report.failed",
+        obj=report,
+        after={"error": error[:500]},
+        release=report.plan.release,
+    )
+    gate_refresh(release=report.plan.release)
+
+
+def report_is_stale(report: AcceptanceReport) -> bool:
+    """Whether the plan's data changed since the report was built (a fixed query cost)."""
+    return report.fingerprint != plan_fingerprint(report.plan)

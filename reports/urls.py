@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("plans/<int:plan_id>/", views.dashboard, name="dashboard"),
+    path("plans/<int:plan_id>/report/", views.report_status, name="report_status"),
+    path("plans/<int:plan_id>/report/request/", views.report_ask, name="report_request"),
+    path(
+        "plans/<int:plan_id>/requirements/<int:requirement_id>/",
+        views.requirement,
+        name="requirement",
+    ),
+    path("<uuid:uuid>/", views.report, name="report"),
+    path("<uuid:uuid>/pdf/", views.report_pdf, name="report_pdf"),
+    path("email-settings/", views.email_settings, name="email_settings"),
+]

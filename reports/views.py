@@ -1,0 +1,229 @@
+"""The release dashboard and the acceptance reports, for QA leads and the release's
+stakeholders; everyone else gets 404. Each page runs a fixed number of queries."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from uat.access import sees_everything
+from uat.audit import event_record
+from uat.models import Execution, Plan, Release, Requirement
+
+from .charts import plan_charts
+from .criteria import criteria_evaluate, decision_of
+from .fingerprint import plan_fingerprint
+from .metrics import plan_metrics
+from .models import AcceptanceReport, DeliveryStatus, EmailDelivery
+from .services import report_request
+
+REQUEST_PERMISSION = "reports.add_acceptancereport"
+
+
+def plans_for(user):
+    """Plans of the releases ``user`` may see: QA leads all, stakeholders theirs."""
+    return Plan.objects.filter(release__in=Release.objects.visible_to(user)).select_related(
+        "release__product"
+    )
+
+
+def plan_for(user, plan_id: int) -> Plan:
+    return get_object_or_404(plans_for(user), pk=plan_id)
+
+
+def report_for(user, uuid) -> AcceptanceReport:
+    reports = AcceptanceReport.objects.filter(
+        plan__release__in=Release.objects.visible_to(user)
+    ).select_related("plan__release__product", "requested_by")
+    return get_object_or_404(reports, uuid=uuid)
+
+
+def _latest_report(plan: Plan) -> tuple[AcceptanceReport | None, bool]:
+    """The plan's newest report, and whether the data moved on since it was built."""
+    report = plan.reports.select_related("requested_by").order_by("-created_at").first()
+    stale = bool(report and report.is_ready and report.fingerprint != plan_fingerprint(plan))
+    return report, stale
+
+
+@login_required
+@require_GET
+def index(request):
+    plans = list(
+        plans_for(request.user).order_by("release__product__name", "-release__created_at", "stage")
+    )
+    if not plans and not sees_everything(request.user):
+        raise Http404("No release to show.")
+    return render(request, "reports/index.html", {"plans": plans})
+
+
+@login_required
+@require_GET
+def dashboard(request, plan_id: int):
+    plan = plan_for(request.user, plan_id)
+    metrics = plan_metrics(plan)
+    criteria = criteria_evaluate(plan, metrics)
+    report, stale = _latest_report(plan)
+    failed_emails = []
+    if sees_everything(request.user):
+        failed_emails = list(
+            EmailDelivery.objects.filter(report__plan=plan, status=DeliveryStatus.FAILED)
+            .select_related("report")
+            .order_by("-created_at")[:20]
+        )
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            "plan": plan,
+            "metrics": metrics,
+            "criteria": criteria,
+            "decision": decision_of(criteria),
+            "charts": plan_charts(metrics),
+            "report": report,
+            "stale": stale,
+            "can_request": request.user.has_perm(REQUEST_PERMISSION),
+            "failed_emails": failed_emails,
+        },
+    )
+
+
+@login_required
+@require_GET
+def report_status(request, plan_id: int):
+    """The report panel alone: htmx polls it while a report is being built."""
+    plan = plan_for(request.user, plan_id)
+    report, stale = _latest_report(plan)
+    return render(
+        request,
+        "reports/dashboard.html#report-panel",
+        {
+            "plan": plan,
+            "report": report,
+            "stale": stale,
+            "can_request": request.user.has_perm(REQUEST_PERMISSION),
+        },
+    )
+
+
+@login_required
+@require_POST
+def report_ask(request, plan_id: int):
+    plan = plan_for(request.user, plan_id)
+    if not request.user.has_perm(REQUEST_PERMISSION):
+        raise PermissionDenied("Only QA leads ask for acceptance reports.")
+    _, created = report_request(plan=plan, actor=request.user)
+    if created:
+        messages.success(request, "The acceptance report is being built.")
+    else:
+        messages.info(request, "Nothing changed since the last report: here it is.")
+    if request.headers.get("HX-Request"):
+        return report_status(request, plan_id)
+    return redirect("reports:dashboard", plan_id=plan.pk)
+
+
+@login_required
+@require_GET
+def requirement(request, plan_id: int, requirement_id: int):
+    """One row of the coverage matrix: the requirement's cases in scope, the execution
+    that counts for each, and the defects found on the plan's executions of them."""
+    plan = plan_for(request.user, plan_id)
+    requirement = get_object_or_404(
+        Requirement.objects.filter(cases__plans=plan).distinct(), pk=requirement_id
+    )
+    cases = list(
+        plan.cases.filter(requirements=requirement)
+        .order_by("key")
+        .values("id", "key", "title", "priority")
+    )
+    latest = {
+        execution.case_id: execution
+        for execution in Execution.objects.filter(
+            plan=plan, is_latest=True, case__in=[case["id"] for case in cases]
+        ).select_related("tester", "cohort")
+    }
+    defects = (
+        Execution.defects.through.objects.filter(
+            execution__plan=plan, execution__case__requirements=requirement
+        )
+        .select_related("defect", "execution__case")
+        .order_by("defect_id")
+    )
+    found: dict[int, list] = {}
+    for link in defects:
+        listed = found.setdefault(link.execution.case_id, [])
+        if link.defect not in listed:
+            listed.append(link.defect)
+    rows = [
+        {**case, "execution": latest.get(case["id"]), "defects": found.get(case["id"], [])}
+        for case in cases
+    ]
+    return render(
+        request,
+        "reports/requirement.html",
+        {"plan": plan, "requirement": requirement, "rows": rows},
+    )
+
+
+@login_required
+@require_GET
+def report(request, uuid):
+    report = report_for(request.user, uuid)
+    stale = report.is_ready and report.fingerprint != plan_fingerprint(report.plan)
+    return render(request, "reports/report.html", {"report": report, "stale": stale})
+
+
+@login_required
+@require_GET
+def report_pdf(request, uuid):
+    report = report_for(request.user, uuid)
+    if not report.is_ready or not report.pdf:
+        raise Http404("This report has no PDF yet.")
+    plan = report.plan
+    return FileResponse(
+        report.pdf.open("rb"),
+        as_attachment=True,
+        filename=f"acceptance-report-{plan.release.version}-{plan.stage}-{report.uuid.hex[:8]}.pdf",
+        content_type="application/pdf",
+    )
+
+
+class EmailSettingsForm(forms.Form):
+    receives_digests = forms.BooleanField(
+        label="Send me the daily digest of plans in execution", required=False
+    )
+    receives_reminders = forms.BooleanField(
+        label="Remind me of assignments waiting for me", required=False
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_settings(request):
+    """Each person opts in or out of digests and reminders."""
+    user = request.user
+    if not (user.is_superuser or user.groups.exists()):
+        raise Http404  # someone with no role in Greenlight gets nothing from it
+    initial = {
+        "receives_digests": user.receives_digests,
+        "receives_reminders": user.receives_reminders,
+    }
+    form = EmailSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        user.receives_digests = form.cleaned_data["receives_digests"]
+        user.receives_reminders = form.cleaned_data["receives_reminders"]
+        with transaction.atomic():
+            user.save(update_fields=["receives_digests", "receives_reminders"])
+            event_record(
+                actor=user,
+                verb="user.email_settings_changed",
+                obj=user,
+                before=initial,
+                after=form.cleaned_data,
+            )
+        messages.success(request, "Your email settings are saved.")
+        return redirect("reports:email_settings")
+    return render(request, "reports/email_settings.html", {"form": form})

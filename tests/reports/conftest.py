@@ -1,0 +1,72 @@
+"""A small plan with results in every state, for the report tests."""
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import (
+    CaseFactory,
+    CohortFactory,
+    DefectFactory,
+    ExecutionFactory,
+    PlanFactory,
+    PlanSignoffRoleFactory,
+    RequirementFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def plan(lead, stakeholder, tester):
+    """Four cases (one critical) covering two requirements: passed, failed, blocked and
+    one not run; one open major defect on the failure; the owner signs as business owner."""
+    plan = PlanFactory(owner=lead)
+    product = plan.release.product
+    cohort = CohortFactory(product=product, members=[tester], name="Sales")
+    plan.cohorts.add(cohort)
+    r1, r2 = (
+        RequirementFactory(product=product, key="R-1"),
+        RequirementFactory(product=product, key="R-2"),
+    )
+    cases = [
+        CaseFactory(product=product, key="C-1", critical=True),
+        CaseFactory(product=product, key="C-2"),
+        CaseFactory(product=product, key="C-3"),
+        CaseFactory(product=product, key="C-4"),
+    ]
+    cases[0].requirements.add(r1)
+    cases[1].requirements.add(r1)
+    cases[2].requirements.add(r2)
+    plan.cases.add(*cases)
+    common = {"plan": plan, "tester": tester, "cohort": cohort}
+    ExecutionFactory(case=cases[0], passed=True, **common)
+    failed = ExecutionFactory(case=cases[1], failed=True, **common)
+    ExecutionFactory(case=cases[2], blocked=True, **common)
+    ExecutionFactory(case=cases[3], **common)
+    defect = DefectFactory(release=plan.release, reported_by=tester, severity="major")
+    defect.executions.add(failed)
+    plan.stakeholders.add(stakeholder)
+    PlanSignoffRoleFactory(plan=plan, signers=[stakeholder])
+    return plan
+
+
+def grow(plan, n: int) -> None:
+    """Add ``n`` more cases, each with a history of two executions and a defect."""
+    product = plan.release.product
+    cohort = plan.cohorts.first()
+    tester = UserFactory()
+    for _ in range(n):
+        case = CaseFactory(product=product)
+        case.requirements.add(RequirementFactory(product=product))
+        plan.cases.add(case)
+        old = ExecutionFactory(
+            plan=plan, case=case, tester=tester, cohort=cohort, failed=True, is_latest=False
+        )
+        ExecutionFactory(
+            plan=plan,
+            case=case,
+            tester=tester,
+            cohort=cohort,
+            passed=True,
+            finished_at=timezone.now(),
+        )
+        DefectFactory(release=plan.release, reported_by=tester).executions.add(old)
