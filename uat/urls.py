@@ -3,6 +3,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
+from .api.docs import ApiDocsView
+
 admin.site.site_header = "Greenlight"
 admin.site.site_title = "Greenlight"
 admin.site.index_title = "User acceptance testing"
@@ -14,4 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("uat.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Swagger UI from our own static files; its start-up script is a separate file, so
+    # the strict Content-Security-Policy holds.
+    path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api-docs"),
 ]
