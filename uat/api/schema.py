@@ -14,6 +14,11 @@ class ErrorDetailSerializer(serializers.Serializer):
     current = serializers.DictField(
         required=False, help_text="For a conflict: the record as it is now."
     )
+    problems = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="For an import: every problem, with its source, row and column.",
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

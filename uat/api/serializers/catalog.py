@@ -1,8 +1,8 @@
 """The product library: products, releases, environments, requirements, cases."""
 
-from django.db.models import F, Max
 from rest_framework import serializers
 
+from ...imports import case_steps_set
 from ...models import Case, CaseStep, Environment, Product, Release, Requirement
 
 
@@ -92,29 +92,12 @@ class CaseSerializer(serializers.ModelSerializer):
     def create(self, validated_data):
         steps = validated_data.pop("steps", [])
         case = super().create(validated_data)
-        _replace_steps(case, steps)
+        case_steps_set(case=case, steps=[(s["action"], s["expected"]) for s in steps])
         return case
 
     def update(self, instance, validated_data):
         steps = validated_data.pop("steps", None)
         case = super().update(instance, validated_data)
         if steps is not None:
-            _replace_steps(case, steps)
+            case_steps_set(case=case, steps=[(s["action"], s["expected"]) for s in steps])
         return case
-
-
-def _replace_steps(case: Case, steps: list[dict]) -> None:
-    existing = {step.position: step for step in case.steps.all()}
-    wanted = [(n, s["action"], s["expected"]) for n, s in enumerate(steps, start=1)]
-    if [(p, s.action, s.expected) for p, s in sorted(existing.items())] == wanted:
-        return
-    # Move the old steps out of the way of the unique (case, position) first.
-    top = case.steps.aggregate(top=Max("position"))["top"] or 0
-    case.steps.update(position=F("position") + top)
-    case.steps.all().delete()
-    CaseStep.objects.bulk_create(
-        CaseStep(case=case, position=n, action=action, expected=expected)
-        for n, action, expected in wanted
-    )
-    if hasattr(case, "_prefetched_objects_cache"):
-        case._prefetched_objects_cache.pop("steps", None)

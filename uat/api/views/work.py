@@ -7,6 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from ...access import sees_everything
+from ...exports import DEFECT_COLUMNS, EXECUTION_COLUMNS, defect_rows, execution_rows, table_file
 from ...models import Defect, Execution, Release
 from ...services import (
     ConcurrentEditError,
@@ -17,6 +18,13 @@ from ...services import (
     execution_step_record,
 )
 from ..errors import conflict_response
+from ..files import (
+    FILE_RENDERERS,
+    FILE_RESPONSES,
+    FORMAT_PARAMETER,
+    file_response,
+    requested_format,
+)
 from ..serializers.work import (
     DefectReportSerializer,
     DefectSerializer,
@@ -61,6 +69,16 @@ class ExecutionViewSet(ReadViewSet):
 
     def scope(self, queryset):
         return queryset.visible_to(self.request.user)
+
+    @extend_schema(parameters=[FORMAT_PARAMETER], responses=FILE_RESPONSES)
+    @action(detail=False, renderer_classes=FILE_RENDERERS)
+    def export(self, request):
+        """The executions you see, filtered as the list is, as CSV or XLSX."""
+        fmt = requested_format(request)
+        rows = execution_rows(self.filter_queryset(self.get_queryset()))
+        return file_response(
+            table_file("Executions", EXECUTION_COLUMNS, rows, fmt), "executions", fmt
+        )
 
     def _current(self, execution: Execution) -> dict:
         return ExecutionSerializer(self.get_queryset().get(pk=execution.pk)).data
@@ -132,6 +150,14 @@ class DefectViewSet(AuditedWrites, mixins.UpdateModelMixin, ReadViewSet):
         defect = defect_report_escaped(release=release, actor=request.user, **fields)
         defect = self.get_queryset().get(pk=defect.pk)
         return Response(DefectSerializer(defect).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[FORMAT_PARAMETER], responses=FILE_RESPONSES)
+    @action(detail=False, renderer_classes=FILE_RENDERERS)
+    def export(self, request):
+        """The defects you see, filtered as the list is, as CSV or XLSX."""
+        fmt = requested_format(request)
+        rows = defect_rows(self.filter_queryset(self.get_queryset()))
+        return file_response(table_file("Defects", DEFECT_COLUMNS, rows, fmt), "defects", fmt)
 
     @extend_schema(request=DefectTransitionSerializer, responses={200: DefectSerializer})
     @action(detail=True, methods=["post"])
