@@ -136,3 +136,24 @@ def _set_members(cohort: Cohort, members) -> None:
     CohortMembership.objects.bulk_create(
         CohortMembership(cohort=cohort, user_id=pk) for pk in sorted(wanted - held)
     )
+
+
+class PlanJUnitSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A JUnit XML report.")
+    build = serializers.CharField(
+        max_length=100, allow_blank=True, default="", help_text="Defaults to the plan's build."
+    )
+
+
+class JUnitRecordedSerializer(serializers.Serializer):
+    case_key = serializers.CharField()
+    execution = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class PlanJUnitResultSerializer(serializers.Serializer):
+    recorded = JUnitRecordedSerializer(many=True)
+    unknown = serializers.ListField(
+        child=serializers.CharField(), help_text="Testcases that match no case of the plan."
+    )
+    skipped = serializers.ListField(child=serializers.CharField())

@@ -4,8 +4,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from ...junit import plan_junit_record
 from ...models import Cohort, Plan, Release
 from ...services import plan_assign, plan_clone
 from ..scopes import cohorts_of
@@ -14,6 +16,8 @@ from ..serializers.planning import (
     PlanAssignResultSerializer,
     PlanAssignSerializer,
     PlanCloneSerializer,
+    PlanJUnitResultSerializer,
+    PlanJUnitSerializer,
     PlanSerializer,
 )
 from .base import WriteViewSet
@@ -26,7 +30,11 @@ class PlanViewSet(WriteViewSet):
     serializer_class = PlanSerializer
     filterset_fields = ["release", "release__product", "stage", "status", "owner"]
     ordering_fields = ["name", "starts_on", "ends_on", "created_at"]
-    action_permissions = {"assign": "uat.change_plan", "clone": "uat.add_plan"}
+    action_permissions = {
+        "assign": "uat.change_plan",
+        "clone": "uat.add_plan",
+        "junit": "uat.add_execution",
+    }
 
     def scope(self, queryset):
         return queryset.visible_to(self.request.user)
@@ -68,6 +76,22 @@ class PlanViewSet(WriteViewSet):
         clone = plan_clone(plan=plan, release=release, actor=request.user)
         clone = self.get_queryset().get(pk=clone.pk)
         return Response(PlanSerializer(clone).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PlanJUnitSerializer, responses={201: PlanJUnitResultSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def junit(self, request, pk=None):
+        """Record an automated suite's JUnit XML results as executions of the plan's
+        cases, matched by case key; testcases matching no case are listed."""
+        plan = self.get_object()
+        data = PlanJUnitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = plan_junit_record(
+            plan=plan,
+            xml=data.validated_data["file"].read(),
+            build=data.validated_data["build"],
+            actor=request.user,
+        )
+        return Response(result.as_dict(), status=status.HTTP_201_CREATED)
 
 
 class CohortViewSet(WriteViewSet):
