@@ -219,3 +219,9 @@ def test_lists_filter_order_and_page(world, as_user, lead):
     response = api.get("/api/v1/cases/", {"status": "exploded"})
     assert response.status_code == 400
     assert "status" in response.json()["error"]["fields"]
+
+
+def test_an_id_out_of_range_in_a_filter_is_a_400(world, as_user, lead):
+    response = as_user(lead).get("/api/v1/cases/", {"requirements": 2**63})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"

@@ -9,6 +9,7 @@ can act on, and ``fields`` (only for invalid input) the messages per field.
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -76,6 +77,9 @@ def _validation_body(detail) -> dict:
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(django_validation_detail(exc))
+    elif isinstance(exc, OverflowError | DataError):
+        # A filter or id far out of range (say, ?plan=9223372036854775808) is bad input.
+        exc = exceptions.ValidationError({"non_field_errors": ["A value is out of range."]})
     elif isinstance(exc, ProtectedError | RestrictedError):
         exc = Conflict("Other records still refer to this one, so it cannot be deleted.")
     elif isinstance(exc, Http404):

@@ -35,7 +35,7 @@ ERRORS = {
     "409": "The change conflicts with the current state.",
     "415": "The request body's media type is not accepted.",
 }
-SAFE_ERRORS = ("401", "403", "404", "405", "406")
+SAFE_ERRORS = ("400", "401", "403", "404", "405", "406")
 
 
 class AutoSchema(BaseAutoSchema):
@@ -47,11 +47,14 @@ class AutoSchema(BaseAutoSchema):
                 responses[code] = self._get_response_for_code(
                     OpenApiResponse(response=ErrorSerializer, description=ERRORS[code]),
                     code,
+                    media_types=["application/json"],
                     direction=direction,
                 )
             elif not responses[code].get("content"):
                 described = OpenApiResponse(
                     response=ErrorSerializer, description=responses[code].get("description", "")
                 )
-                responses[code] = self._get_response_for_code(described, code, direction=direction)
+                responses[code] = self._get_response_for_code(
+                    described, code, media_types=["application/json"], direction=direction
+                )
         return responses
