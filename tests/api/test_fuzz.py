@@ -8,6 +8,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
@@ -36,6 +38,18 @@ def _operations():
     return schema, [result.ok() for result in schema.get_all_operations()]
 
 
+@pytest.fixture
+def keep_the_test_connection():
+    """Calling the WSGI app fires the request signals, which would close the database
+    connection the test's transaction lives on; Django's test client unhooks them too."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.mark.usefixtures("keep_the_test_connection")
 @override_settings(ALLOWED_HOSTS=["*"])
 def test_fuzzing_the_api_finds_no_server_error_and_no_answer_off_schema(world, lead):
     from uat.wsgi import application
