@@ -9,7 +9,7 @@ acceptance reports, which name every tester's results. Anyone else gets 404.
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from uat.models import Release
 
 from .fingerprint import plan_fingerprint
-from .models import AcceptanceReport
+from .models import AcceptanceReport, ReportDecision
 from .services import report_request
 from .views import REQUEST_PERMISSION, plans_for
 
@@ -31,6 +31,9 @@ class ReportSerializer(serializers.ModelSerializer):
     pdf_url = serializers.SerializerMethodField()
     plan = serializers.IntegerField(source="plan_id", read_only=True)
     plan_name = serializers.CharField(source="plan.name", read_only=True)
+    decision = serializers.SerializerMethodField(
+        help_text="go or no-go once the report is ready; null before."
+    )
 
     class Meta:
         model = AcceptanceReport
@@ -54,6 +57,10 @@ class ReportSerializer(serializers.ModelSerializer):
     def _absolute(self, path: str) -> str:
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
+
+    @extend_schema_field(serializers.ChoiceField(choices=ReportDecision.choices, allow_null=True))
+    def get_decision(self, report) -> str | None:
+        return report.decision or None
 
     def get_url(self, report) -> str:
         return self._absolute(reverse("report-detail", args=[report.uuid]))

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
     "accounts",
     "uat",
     "reports",
@@ -212,15 +214,25 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "uat.api.schema.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "uat.api.pagination.Pagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "EXCEPTION_HANDLER": "uat.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Greenlight API",
     "DESCRIPTION": "User acceptance testing: plans, executions, defects, reports and the gate.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The interactive docs load Swagger UI from our own static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set that several fields share.
     "ENUM_NAME_OVERRIDES": {
         "ReleaseStageEnum": "uat.models.catalog.ReleaseStage",
@@ -230,6 +242,12 @@ SPECTACULAR_SETTINGS = {
         "GateSignoffStatusEnum": "reports.gate.SIGNOFF_STATUSES",
         "ReportStatusEnum": "reports.models.ReportStatus",
         "ReportDecisionEnum": "reports.models.ReportDecision",
+        "PriorityEnum": "uat.models.catalog.Priority",
+        "CaseStatusEnum": "uat.models.catalog.CaseStatus",
+        "PlanStatusEnum": "uat.models.planning.PlanStatus",
+        "ExecutionStatusEnum": "uat.models.execution.ExecutionStatus",
+        "StepStatusEnum": "uat.models.execution.StepStatus",
+        "DefectStatusEnum": "uat.models.defects.DefectStatus",
     },
 }
 

@@ -1,14 +1,29 @@
 from django.contrib import admin
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import include, path
+from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView
 
+from .api.docs import ApiDocsView
+from .api.errors import error_body
 from .health import healthz
 from .views import audit
 
 admin.site.site_header = "Greenlight"
 admin.site.site_title = "Greenlight"
 admin.site.index_title = "User acceptance testing"
+
+
+def not_found(request, exception):
+    """404s under /api/ answer in the API's error format (an id that is not a number, an
+    unknown path); everywhere else, the usual page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found
 
 
 def home(request):
@@ -38,4 +53,7 @@ urlpatterns = [
     path("api/v1/", include("uat.api.urls")),
     path("reports/", include("reports.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Swagger UI from our own static files; its start-up script is a separate file, so
+    # the strict Content-Security-Policy holds.
+    path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api-docs"),
 ]

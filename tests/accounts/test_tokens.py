@@ -50,7 +50,7 @@ def test_a_bad_token_gets_401_with_a_reason():
     client.credentials(HTTP_AUTHORIZATION="Token glt_nope")
     response = client.get(reverse("api-root"))
     assert response.status_code == 401
-    assert "not valid" in response.json()["detail"]
+    assert "not valid" in response.json()["error"]["message"]
     assert ApiTokenAuthentication().authenticate_header(None) == "Token"
 
 

@@ -117,14 +117,14 @@ def test_no_report_is_inconclusive_over_the_api(machine, plan):
 def test_the_stage_must_be_beta_or_production(machine, release, query):
     response = machine.get(reverse("release-gate", args=[release.pk]) + query)
     assert response.status_code == 400
-    assert "stage" in response.json()
+    assert "stage" in response.json()["error"]["fields"]
 
 
 def test_a_hotfix_has_no_beta_gate_over_the_api(machine):
     hotfix = release_in("alpha", hotfix=True)
     response = machine.get(gate_url(hotfix, "beta"))
     assert response.status_code == 400
-    assert "no beta gate" in response.json()["stage"][0]
+    assert "no beta gate" in response.json()["error"]["fields"]["stage"][0]
     assert machine.get(gate_url(hotfix, "production")).status_code == 200
 
 
@@ -234,10 +234,11 @@ def test_a_closed_gate_refuses_with_409_and_the_reasons(machine, plan):
     fresh_report(plan)
     response = machine.post(promote_url(plan.release), {"stage": "beta", "build": "b1"})
     assert response.status_code == 409
-    body = response.json()
+    body = response.json()["error"]
+    assert body["code"] == "gate_closed"
     assert body["decision"]["decision"] == "no-go"
     assert body["decision"]["reasons"] == ["Missing sign-off: Business Owner."]
-    assert "no-go" in body["detail"]
+    assert "no-go" in body["message"]
     assert not Promotion.objects.exists()
     plan.release.refresh_from_db()
     assert plan.release.stage == "alpha"
@@ -247,14 +248,14 @@ def test_a_closed_gate_refuses_with_409_and_the_reasons(machine, plan):
 def test_an_inconclusive_gate_refuses_too(machine, plan):
     response = machine.post(promote_url(plan.release), {"stage": "beta", "build": "b1"})
     assert response.status_code == 409
-    assert response.json()["decision"]["decision"] == "inconclusive"
+    assert response.json()["error"]["decision"]["decision"] == "inconclusive"
 
 
 def test_a_stage_that_is_not_next_is_400(machine, plan):
     approved(plan_with_signers(plan.release, stage="beta"))
     response = machine.post(promote_url(plan.release), {"stage": "production", "build": "b1"})
     assert response.status_code == 400
-    assert "it can move to beta, not production" in response.json()["stage"][0]
+    assert "it can move to beta, not production" in response.json()["error"]["fields"]["stage"][0]
 
 
 @pytest.mark.parametrize("data", [{"stage": "beta"}, {"stage": "beta", "build": "  "}])
@@ -262,7 +263,7 @@ def test_a_build_is_required(machine, plan, data):
     approved(plan)
     response = machine.post(promote_url(plan.release), data)
     assert response.status_code == 400
-    assert "build" in response.json()
+    assert "build" in response.json()["error"]["fields"]
 
 
 def test_promoting_needs_the_permission(plan, stakeholder):

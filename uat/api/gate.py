@@ -23,6 +23,7 @@ from reports.models import GateVerdict
 
 from ..models import Promotion, Release
 from ..services import GateClosedError, release_promote
+from .errors import error_body
 
 
 class GateQuerySerializer(serializers.Serializer):
@@ -94,9 +95,16 @@ class PromotionSerializer(serializers.ModelSerializer):
         )
 
 
-class GateClosedSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+class GateClosedErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
     decision = GateSerializer()
+
+
+class GateClosedSerializer(serializers.Serializer):
+    """The API's error format, with the gate decision that refused the promotion."""
+
+    error = GateClosedErrorSerializer()
 
 
 def _release(request, pk: int) -> Release:
@@ -161,10 +169,11 @@ class ReleasePromoteView(APIView):
         try:
             promotion = release_promote(release=release, actor=request.user, **data.validated_data)
         except GateClosedError as closed:
-            body = {
-                "detail": f"The gate says {closed.decision.decision}; nothing was promoted.",
-                "decision": GateSerializer(closed.decision.as_dict()).data,
-            }
+            body = error_body(
+                "gate_closed",
+                f"The gate says {closed.decision.decision}; nothing was promoted.",
+                decision=GateSerializer(closed.decision.as_dict()).data,
+            )
             return Response(body, status=status.HTTP_409_CONFLICT)
         except DjangoValidationError as error:
             raise _invalid(error) from None

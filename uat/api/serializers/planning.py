@@ -1,0 +1,159 @@
+"""Plans and cohorts."""
+
+from rest_framework import serializers
+
+from accounts.models import User
+
+from ...models import Case, Cohort, CohortMembership, Plan, Release
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_external=False),
+        required=False,
+        help_text="Defaults to the caller.",
+    )
+    stakeholders = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=User.objects.filter(is_external=False)
+    )
+
+    class Meta:
+        model = Plan
+        fields = [
+            "id",
+            "release",
+            "stage",
+            "name",
+            "status",
+            "objectives",
+            "scope_notes",
+            "owner",
+            "environment",
+            "starts_on",
+            "ends_on",
+            "cases",
+            "cohorts",
+            "stakeholders",
+            "min_execution_coverage",
+            "min_critical_pass_rate",
+            "min_pass_rate",
+            "max_open_critical_defects",
+            "max_open_major_defects",
+            "max_open_minor_defects",
+            "max_open_trivial_defects",
+            "require_requirement_coverage",
+            "min_beta_testers_per_critical_case",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate(self, attrs):
+        def current(name):
+            if name in attrs:
+                return attrs[name]
+            return getattr(self.instance, name, None) if self.instance else None
+
+        release = current("release")
+        errors = {}
+        environment = current("environment")
+        if environment is not None and environment.product_id != release.product_id:
+            errors["environment"] = "Choose an environment of this product."
+        for name, label in (("cases", lambda c: c.key), ("cohorts", lambda c: c.name)):
+            stray = sorted(
+                label(r) for r in attrs.get(name, []) if r.product_id != release.product_id
+            )
+            if stray:
+                errors[name] = f"Not {name} of {release.product}: {', '.join(stray)}."
+        starts, ends = current("starts_on"), current("ends_on")
+        if starts and ends and ends < starts:
+            errors["ends_on"] = "The plan cannot end before it starts."
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class PlanAssignSerializer(serializers.Serializer):
+    cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.all())
+    cases = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=Case.objects.all(),
+        help_text="Leave out to assign every ready case in scope.",
+    )
+    testers_per_case = serializers.IntegerField(min_value=1, max_value=1000, default=1)
+
+
+class PlanAssignResultSerializer(serializers.Serializer):
+    executions = serializers.ListField(child=serializers.IntegerField())
+    created = serializers.IntegerField()
+
+
+class PlanCloneSerializer(serializers.Serializer):
+    release = serializers.PrimaryKeyRelatedField(queryset=Release.objects.all())
+
+
+class CohortSerializer(serializers.ModelSerializer):
+    members = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=User.objects.all()
+    )
+
+    class Meta:
+        model = Cohort
+        fields = ["id", "product", "name", "kind", "description", "members"]
+
+    def validate(self, attrs):
+        kind = attrs.get("kind") or getattr(self.instance, "kind", None)
+        wrong = [
+            user.email
+            for user in attrs.get("members", [])
+            if user.is_external != (kind == Cohort.Kind.BETA)
+        ]
+        if wrong:
+            rule = "external testers only" if kind == Cohort.Kind.BETA else "internal staff only"
+            raise serializers.ValidationError(
+                {"members": f"A {kind} cohort takes {rule}; not: {', '.join(sorted(wrong))}."}
+            )
+        return attrs
+
+    def create(self, validated_data):
+        members = validated_data.pop("members", [])
+        cohort = super().create(validated_data)
+        _set_members(cohort, members)
+        return cohort
+
+    def update(self, instance, validated_data):
+        members = validated_data.pop("members", None)
+        cohort = super().update(instance, validated_data)
+        if members is not None:
+            _set_members(cohort, members)
+        return cohort
+
+
+def _set_members(cohort: Cohort, members) -> None:
+    wanted = {user.pk for user in members}
+    cohort.memberships.exclude(user_id__in=wanted).delete()
+    held = set(cohort.memberships.values_list("user_id", flat=True))
+    CohortMembership.objects.bulk_create(
+        CohortMembership(cohort=cohort, user_id=pk) for pk in sorted(wanted - held)
+    )
+
+
+class PlanJUnitSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A JUnit XML report.")
+    build = serializers.CharField(
+        max_length=100, allow_blank=True, default="", help_text="Defaults to the plan's build."
+    )
+
+
+class JUnitRecordedSerializer(serializers.Serializer):
+    case_key = serializers.CharField()
+    execution = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class PlanJUnitResultSerializer(serializers.Serializer):
+    recorded = JUnitRecordedSerializer(many=True)
+    unknown = serializers.ListField(
+        child=serializers.CharField(), help_text="Testcases that match no case of the plan."
+    )
+    skipped = serializers.ListField(child=serializers.CharField())

@@ -1,0 +1,1 @@
+"""Viewsets of the API, one module per area."""

@@ -1,0 +1,104 @@
+"""Plans and cohorts over the API, with the plan workflow actions."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from ...junit import plan_junit_record
+from ...models import Cohort, Plan, Release
+from ...services import plan_assign, plan_clone
+from ..scopes import cohorts_of
+from ..serializers.planning import (
+    CohortSerializer,
+    PlanAssignResultSerializer,
+    PlanAssignSerializer,
+    PlanCloneSerializer,
+    PlanJUnitResultSerializer,
+    PlanJUnitSerializer,
+    PlanSerializer,
+)
+from .base import WriteViewSet
+
+
+class PlanViewSet(WriteViewSet):
+    queryset = Plan.objects.select_related("release__product").prefetch_related(
+        "cases", "cohorts", "stakeholders"
+    )
+    serializer_class = PlanSerializer
+    filterset_fields = ["release", "release__product", "stage", "status", "owner"]
+    ordering_fields = ["name", "starts_on", "ends_on", "created_at"]
+    action_permissions = {
+        "assign": "uat.change_plan",
+        "clone": "uat.add_plan",
+        "junit": "uat.add_execution",
+    }
+
+    def scope(self, queryset):
+        return queryset.visible_to(self.request.user)
+
+    def perform_create(self, serializer):
+        if "owner" not in serializer.validated_data:
+            serializer.validated_data["owner"] = self.request.user
+        super().perform_create(serializer)
+
+    @extend_schema(request=PlanAssignSerializer, responses={201: PlanAssignResultSerializer})
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        """Assign the plan's ready cases (or the given ones) to a cohort's testers, round
+        robin; testers already holding a case are skipped."""
+        plan = self.get_object()
+        data = PlanAssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = plan_assign(
+            plan=plan,
+            cohort=data.validated_data["cohort"],
+            cases=data.validated_data.get("cases"),
+            testers_per_case=data.validated_data["testers_per_case"],
+            actor=request.user,
+        )
+        body = {"executions": [execution.pk for execution in created], "created": len(created)}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PlanCloneSerializer, responses={201: PlanSerializer})
+    @action(detail=True, methods=["post"])
+    def clone(self, request, pk=None):
+        """Copy the plan — scope, cohorts, criteria, stakeholders, sign-off roles — to
+        another release of its product, as a draft."""
+        plan = self.get_object()
+        data = PlanCloneSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        release = data.validated_data["release"]
+        if not Release.objects.visible_to(request.user).filter(pk=release.pk).exists():
+            raise ValidationError({"release": ["No such release."]})
+        clone = plan_clone(plan=plan, release=release, actor=request.user)
+        clone = self.get_queryset().get(pk=clone.pk)
+        return Response(PlanSerializer(clone).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PlanJUnitSerializer, responses={201: PlanJUnitResultSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def junit(self, request, pk=None):
+        """Record an automated suite's JUnit XML results as executions of the plan's
+        cases, matched by case key; testcases matching no case are listed."""
+        plan = self.get_object()
+        data = PlanJUnitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = plan_junit_record(
+            plan=plan,
+            xml=data.validated_data["file"].read(),
+            build=data.validated_data["build"],
+            actor=request.user,
+        )
+        return Response(result.as_dict(), status=status.HTTP_201_CREATED)
+
+
+class CohortViewSet(WriteViewSet):
+    queryset = Cohort.objects.select_related("product").prefetch_related("members")
+    serializer_class = CohortSerializer
+    filterset_fields = ["product", "product__slug", "kind"]
+    ordering_fields = ["name", "kind"]
+
+    def scope(self, queryset):
+        return cohorts_of(queryset, self.request.user).distinct()

@@ -1,0 +1,66 @@
+"""The caller's own API tokens: list, create (the secret is shown once), revoke."""
+
+from django.db import transaction
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.models import ApiToken
+
+from ...audit import event_record
+from ..serializers.records import ApiTokenSerializer, NewApiTokenSerializer
+from .base import ApiViewSet
+
+
+class ApiTokenViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
+):
+    """Each person's own tokens. A new token is made only from a signed-in browser
+    session, so a leaked token cannot mint more; revoking works with either."""
+
+    queryset = ApiToken.objects.all()
+    serializer_class = ApiTokenSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_fields = ["revoked_at"]
+    ordering_fields = ["created_at", "last_used_at", "name"]
+
+    def scope(self, queryset):
+        return queryset.filter(user=self.request.user)
+
+    @extend_schema(request=ApiTokenSerializer, responses={201: NewApiTokenSerializer})
+    @transaction.atomic
+    def create(self, request, *args, **kwargs):
+        """Make a token for yourself. The answer holds its secret, this once."""
+        if not isinstance(request.successful_authenticator, SessionAuthentication):
+            raise PermissionDenied("Create API tokens while signed in, not with a token.")
+        data = ApiTokenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token, secret = ApiToken.issue(
+            user=request.user, name=data.validated_data["name"], created_by=request.user
+        )
+        event_record(
+            actor=request.user, verb="apitoken.created", obj=token, after={"name": token.name}
+        )
+        token.secret = secret
+        return Response(NewApiTokenSerializer(token).data, status=status.HTTP_201_CREATED)
+
+    @transaction.atomic
+    def perform_destroy(self, instance):
+        # Revoked, not deleted: the record of what had access stays.
+        if instance.revoked_at is None:
+            instance.revoked_at = timezone.now()
+            instance.save(update_fields=["revoked_at"])
+            event_record(actor=self.request.user, verb="apitoken.revoked", obj=instance)
+
+    @extend_schema(request=None, responses={200: ApiTokenSerializer})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """Revoke the token; requests with it are refused from now on."""
+        token = self.get_object()
+        self.perform_destroy(token)
+        return Response(ApiTokenSerializer(token).data)

@@ -1,0 +1,170 @@
+"""Executions and defects over the API, with their workflow actions."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from ...access import sees_everything
+from ...exports import DEFECT_COLUMNS, EXECUTION_COLUMNS, defect_rows, execution_rows, table_file
+from ...models import Defect, Execution, Release
+from ...services import (
+    ConcurrentEditError,
+    defect_report,
+    defect_report_escaped,
+    defect_transition,
+    execution_record,
+    execution_step_record,
+)
+from ..errors import conflict_response
+from ..files import (
+    FILE_RENDERERS,
+    FILE_RESPONSES,
+    FORMAT_PARAMETER,
+    file_response,
+    requested_format,
+)
+from ..serializers.work import (
+    DefectReportSerializer,
+    DefectSerializer,
+    DefectTransitionSerializer,
+    EscapedDefectSerializer,
+    ExecutionFinishSerializer,
+    ExecutionSerializer,
+    StepRecordSerializer,
+)
+from .base import AuditedWrites, ReadViewSet
+
+CONFLICT = OpenApiResponse(
+    description="Someone saved the execution after you read it; ``error.current`` holds "
+    "the execution as it is now."
+)
+
+
+def own_or_lead(user, execution: Execution) -> bool:
+    """Testers record results and report defects on their own executions only."""
+    return execution.tester_id == user.pk or sees_everything(user)
+
+
+class ExecutionViewSet(ReadViewSet):
+    queryset = Execution.objects.with_details().prefetch_related("step_results", "defects")
+    serializer_class = ExecutionSerializer
+    filterset_fields = [
+        "plan",
+        "plan__release",
+        "case",
+        "tester",
+        "cohort",
+        "status",
+        "is_latest",
+    ]
+    ordering_fields = ["created_at", "updated_at", "finished_at", "status"]
+    action_permissions = {
+        "steps": "uat.change_execution",
+        "finish": "uat.change_execution",
+        "defects": "uat.add_defect",
+    }
+    object_rules = {"steps": own_or_lead, "finish": own_or_lead, "defects": own_or_lead}
+
+    def scope(self, queryset):
+        return queryset.visible_to(self.request.user)
+
+    @extend_schema(parameters=[FORMAT_PARAMETER], responses=FILE_RESPONSES)
+    @action(detail=False, renderer_classes=FILE_RENDERERS)
+    def export(self, request):
+        """The executions you see, filtered as the list is, as CSV or XLSX."""
+        fmt = requested_format(request)
+        rows = execution_rows(self.filter_queryset(self.get_queryset()))
+        return file_response(
+            table_file("Executions", EXECUTION_COLUMNS, rows, fmt), "executions", fmt
+        )
+
+    def _current(self, execution: Execution) -> dict:
+        return ExecutionSerializer(self.get_queryset().get(pk=execution.pk)).data
+
+    @extend_schema(
+        request=StepRecordSerializer, responses={200: ExecutionSerializer, 409: CONFLICT}
+    )
+    @action(detail=True, methods=["post"])
+    def steps(self, request, pk=None):
+        """Record one step's result and what actually happened."""
+        execution = self.get_object()
+        data = StepRecordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            execution_step_record(execution=execution, actor=request.user, **data.validated_data)
+        except ConcurrentEditError as error:
+            return conflict_response(error.messages[0], self._current(error.current))
+        return Response(self._current(execution))
+
+    @extend_schema(
+        request=ExecutionFinishSerializer, responses={200: ExecutionSerializer, 409: CONFLICT}
+    )
+    @action(detail=True, methods=["post"])
+    def finish(self, request, pk=None):
+        """Finish the execution with the overall result its steps imply."""
+        execution = self.get_object()
+        data = ExecutionFinishSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            execution_record(execution=execution, actor=request.user, **data.validated_data)
+        except ConcurrentEditError as error:
+            return conflict_response(error.messages[0], self._current(error.current))
+        return Response(self._current(execution))
+
+    @extend_schema(request=DefectReportSerializer, responses={201: DefectSerializer})
+    @action(detail=True, methods=["post"])
+    def defects(self, request, pk=None):
+        """Report a defect found while running this execution."""
+        execution = self.get_object()
+        data = DefectReportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        defect = defect_report(execution=execution, actor=request.user, **data.validated_data)
+        defect = Defect.objects.with_details().prefetch_related("executions").get(pk=defect.pk)
+        return Response(DefectSerializer(defect).data, status=status.HTTP_201_CREATED)
+
+
+class DefectViewSet(AuditedWrites, mixins.UpdateModelMixin, ReadViewSet):
+    """Defects. Creating one here records a defect that escaped to production; defects
+    found in UAT are reported on their execution (``POST /executions/{id}/defects/``)."""
+
+    queryset = Defect.objects.with_details().prefetch_related("executions")
+    serializer_class = DefectSerializer
+    filterset_fields = ["release", "release__product", "status", "severity", "found_in"]
+    ordering_fields = ["created_at", "updated_at", "severity", "status"]
+    action_permissions = {"transition": "uat.change_defect"}
+
+    def scope(self, queryset):
+        return queryset.visible_to(self.request.user)
+
+    @extend_schema(request=EscapedDefectSerializer, responses={201: DefectSerializer})
+    def create(self, request, *args, **kwargs):
+        """Record a defect found in production against the release that let it through."""
+        data = EscapedDefectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        release = fields.pop("release")
+        if not Release.objects.visible_to(request.user).filter(pk=release.pk).exists():
+            raise ValidationError({"release": ["No such release."]})
+        defect = defect_report_escaped(release=release, actor=request.user, **fields)
+        defect = self.get_queryset().get(pk=defect.pk)
+        return Response(DefectSerializer(defect).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[FORMAT_PARAMETER], responses=FILE_RESPONSES)
+    @action(detail=False, renderer_classes=FILE_RENDERERS)
+    def export(self, request):
+        """The defects you see, filtered as the list is, as CSV or XLSX."""
+        fmt = requested_format(request)
+        rows = defect_rows(self.filter_queryset(self.get_queryset()))
+        return file_response(table_file("Defects", DEFECT_COLUMNS, rows, fmt), "defects", fmt)
+
+    @extend_schema(request=DefectTransitionSerializer, responses={200: DefectSerializer})
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Move the defect along its workflow; fixing it queues retests."""
+        defect = self.get_object()
+        data = DefectTransitionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        defect_transition(defect=defect, actor=request.user, **data.validated_data)
+        return Response(DefectSerializer(self.get_queryset().get(pk=defect.pk)).data)
