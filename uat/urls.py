@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView
 
+from accounts.models import Role
+
 from .api.docs import ApiDocsView
 from .api.errors import error_body
 from .health import healthz
@@ -27,8 +29,15 @@ handler404 = not_found
 
 
 def home(request):
-    """The front door: a signed-in user's inbox, everyone else the sign-in page."""
-    return redirect("uat:inbox" if request.user.is_authenticated else "accounts:login")
+    """The front door: the release dashboards for stakeholders who test nothing, the
+    inbox for everyone else signed in, the sign-in page otherwise."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("accounts:login")
+    roles = set(user.groups.values_list("name", flat=True))
+    if Role.STAKEHOLDER.value in roles and Role.TESTER.value not in roles:
+        return redirect("reports:index")
+    return redirect("uat:inbox")
 
 
 # Uploaded evidence is never served as plain media: only views that check who may see
