@@ -48,9 +48,11 @@ def requirement_rows(product: Product) -> list[list]:
     ]
 
 
-def case_rows(product: Product) -> list[list]:
+def case_rows(product: Product, cases: QuerySet | None = None) -> list[list]:
+    """The product's cases (or only ``cases``, when given) in the import format."""
     rows = []
-    cases = product.cases.order_by("key").prefetch_related("steps", "requirements")
+    cases = (product.cases.all() if cases is None else cases).order_by("key")
+    cases = cases.prefetch_related("steps", "requirements")
     for case in cases:
         head = [
             case.key,
@@ -69,10 +71,13 @@ def case_rows(product: Product) -> list[list]:
     return rows
 
 
-def library_file(product: Product, fmt: str, *, template: bool = False) -> bytes:
-    """The product's library in the import format; an empty template when asked."""
+def library_file(
+    product: Product, fmt: str, *, template: bool = False, cases: QuerySet | None = None
+) -> bytes:
+    """The product's library in the import format (only ``cases`` of it, when given, with
+    all its requirements in XLSX); an empty template when asked."""
     requirements = [] if template else requirement_rows(product)
-    cases = [] if template else case_rows(product)
+    cases = [] if template else case_rows(product, cases)
     if fmt == "xlsx":
         return xlsx_bytes(
             {"Requirements": (REQUIREMENT_COLUMNS, requirements), "Cases": (CASE_COLUMNS, cases)}

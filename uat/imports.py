@@ -246,6 +246,11 @@ def _read(product: Product, files: list[tuple[str, bytes]]) -> _Reader:
     return reader
 
 
+def library_check(*, product: Product, files: list[tuple[str, bytes]]) -> list[Problem]:
+    """Every problem ``library_import`` would report for these files; imports nothing."""
+    return _read(product, files).problems
+
+
 @transaction.atomic
 def library_import(*, product: Product, files: list[tuple[str, bytes]], actor) -> ImportResult:
     """Import requirements and cases from (name, content) files into ``product``; raise

@@ -9,6 +9,7 @@ from ..forms import CaseAdminForm, CaseStepForm, CaseStepFormSet
 from ..models import Case, CaseStep, CaseVersion, Environment, Product, Release, Requirement
 from ..services import case_version_record
 from .base import GreenlightAdmin, ReadOnlyAdminMixin, ReadOnlyInline
+from .library import LibraryAdminMixin
 
 
 @admin.register(Product)
@@ -92,7 +93,7 @@ class CaseVersionInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(GreenlightAdmin):
+class CaseAdmin(LibraryAdminMixin, GreenlightAdmin):
     form = CaseAdminForm
     list_display = ("key", "title", "product", "priority", "status", "version", "updated_at")
     list_filter = ("status", "priority", "product")

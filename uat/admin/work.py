@@ -9,6 +9,7 @@ from ..audit import event_record
 from ..models import Defect, DefectStatus, Evidence, Execution, StepResult
 from ..services import defect_transition
 from .base import GreenlightAdmin, PlanFilter, ReadOnlyAdminMixin, ReadOnlyInline, ReleaseFilter
+from .library import export_defects_xlsx, export_executions_xlsx
 
 
 class StepResultInline(ReadOnlyInline):
@@ -45,6 +46,7 @@ class ExecutionAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
     list_select_related = ("plan__release__product", "case", "tester", "cohort")
     date_hierarchy = "created_at"
     inlines = (StepResultInline, EvidenceInline)
+    actions = (export_executions_xlsx,)
     fields = (
         ("plan", "cohort"),
         ("case", "case_version"),
@@ -164,7 +166,10 @@ class DefectAdmin(GreenlightAdmin):
     # The status moves only through the workflow (the actions below), which checks each
     # transition, audits it and queues the retests a fix needs.
     readonly_fields = ("status", "reported_by", "created_at", "updated_at", "resolved_at")
-    actions = [_status_action(status) for status in DefectStatus if status != DefectStatus.NEW]
+    actions = [
+        *(_status_action(status) for status in DefectStatus if status != DefectStatus.NEW),
+        export_defects_xlsx,
+    ]
     fieldsets = (
         (None, {"fields": ("release", "title", "steps_to_reproduce", ("severity", "found_in"))}),
         (
