@@ -6,17 +6,20 @@ as on the dashboard; testers, whose plans ``Plan.visible_to`` would also show, d
 acceptance reports, which name every tester's results. Anyone else gets 404.
 """
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from uat.models import Release
+from uat.api.serializers.records import SignOffSerializer
+from uat.models import Release, SignOff, SignoffRole
+from uat.signoffs import SigningLocked, signoff_sign
 
 from .fingerprint import plan_fingerprint
 from .models import AcceptanceReport, ReportDecision
@@ -88,6 +91,27 @@ class ReportDetailSerializer(ReportSerializer):
         return report.fingerprint != plan_fingerprint(report.plan)
 
 
+class SignInputSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=SignoffRole.choices)
+    decision = serializers.ChoiceField(choices=SignOff.Decision.choices)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=5000,
+        help_text="Why you reject. When empty on a rejection, the comment is the reason.",
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, max_length=4096, style={"input_type": "password"}
+    )
+
+
+class SigningLockedError(APIException):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = "Signing is locked after repeated wrong passwords."
+    default_code = "signing_locked"
+
+
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Acceptance reports of the releases the caller may see, newest first."""
 
@@ -118,6 +142,36 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             filename=f"acceptance-report-{report.uuid}.pdf",
             content_type="application/pdf",
         )
+
+    @extend_schema(request=SignInputSerializer, responses={201: SignOffSerializer})
+    @action(detail=True, methods=["post"])
+    def signoffs(self, request, uuid=None):
+        """Sign this report for a required role you hold, re-entering your password.
+        400 for invalid input, a wrong password or a report that can no longer be
+        signed; 403 without the role or while signing is locked."""
+        report = self.get_object()
+        data = SignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        reason, comment = fields.get("reason", ""), fields.get("comment", "")
+        if fields["decision"] == SignOff.Decision.REJECT and not reason.strip():
+            reason, comment = comment, ""
+        try:
+            signoff = signoff_sign(
+                report=report,
+                signer=request.user,
+                role=fields["role"],
+                decision=fields["decision"],
+                password=fields["password"],
+                reason=reason,
+                comment=comment,
+            )
+        except SigningLocked as locked:
+            raise SigningLockedError(str(locked)) from locked
+        except DjangoPermissionDenied as refused:
+            raise PermissionDenied(str(refused) or None) from refused
+        body = SignOffSerializer(signoff, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class PlanReportsView(APIView):

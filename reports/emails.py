@@ -27,6 +27,7 @@ from uat.models import Defect, Execution, Plan
 
 from .metrics import plan_metrics
 from .models import AcceptanceReport, DeliveryStatus, EmailDelivery
+from .staleness import signoffs_with_state
 
 
 class MailUnavailable(Exception):
@@ -130,6 +131,12 @@ def report_email_context(report: AcceptanceReport) -> dict:
         "open_defects": report.metrics["defects"]["open_total"],
         "failing": [c for c in report.criteria if not c["passed"]],
         "review_url": settings.SITE_URL + reverse("reports:report", args=[report.uuid]),
+        "sign_url": settings.SITE_URL + reverse("reports:report_sign", args=[report.uuid]),
+        "waivers": report.metrics["defects"].get("waivers", []),
+        "signoff_roles": report.metrics.get("signoff_roles", []),
+        "signoffs": signoffs_with_state(
+            report.signoffs.select_related("report").order_by("signed_at", "pk")
+        ),
     }
 
 

@@ -206,10 +206,11 @@ def _defects(plan: Plan, at: dt.datetime) -> dict:
             "reason": w["reason"],
             "expires_at": w["expires_at"].isoformat(),
             "granted_by": w["granted_by__full_name"] or w["granted_by__email"],
+            "state": _waiver_state(w, at),
         }
         for w in Waiver.objects.filter(release_id=plan.release_id)
-        .active(at)
         .values(
+            "revoked_at",
             "defect_id",
             "defect__title",
             "defect__severity",
@@ -242,6 +243,13 @@ def _defects(plan: Plan, at: dt.datetime) -> dict:
         "waivers": waivers,
         "open_blocking": listed,
     }
+
+
+def _waiver_state(waiver: dict, at: dt.datetime) -> str:
+    """Active, revoked or expired at ``at``: the report lists every waiver of the release."""
+    if waiver["revoked_at"] is not None and waiver["revoked_at"] <= at:
+        return "revoked"
+    return "active" if waiver["expires_at"] > at else "expired"
 
 
 def _testers(plan: Plan) -> list[dict]:

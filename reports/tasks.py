@@ -74,3 +74,13 @@ def evidence_package_build(package_id: int) -> None:
     from .evidence import evidence_package_build_now
 
     evidence_package_build_now(package_id=package_id)
+
+
+@shared_task(
+    bind=True, acks_late=True, max_retries=MAIL_RETRIES, time_limit=600, soft_time_limit=540
+)
+def stale_signoffs_task(self) -> int:
+    """Tell signers whose sign-off went stale that a new report is needed (beat)."""
+    from .stale import stale_signoffs_notify
+
+    return _mail_task(self, stale_signoffs_notify)

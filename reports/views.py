@@ -171,9 +171,25 @@ def requirement(request, plan_id: int, requirement_id: int):
 @login_required
 @require_GET
 def report(request, uuid):
+    """The report as built, and below it, live, every sign-off on it with its state."""
+    from uat.models import PlanSignoffRole
+
+    from .staleness import STALE, report_states, signoffs_with_state
+
     report = report_for(request.user, uuid)
-    stale = report.is_ready and report.fingerprint != plan_fingerprint(report.plan)
-    return render(request, "reports/report.html", {"report": report, "stale": stale})
+    states = report_states([report])
+    state = states.get(report.pk)
+    signoffs = signoffs_with_state(
+        report.signoffs.select_related("report").order_by("signed_at", "pk"), known=states
+    )
+    can_sign = PlanSignoffRole.objects.filter(plan_id=report.plan_id, signers=request.user).exists()
+    context = {
+        "report": report,
+        "stale": state == STALE,
+        "signoffs": signoffs,
+        "can_sign": can_sign and report.is_ready,
+    }
+    return render(request, "reports/report.html", context)
 
 
 @login_required

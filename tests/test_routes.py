@@ -23,6 +23,7 @@ from tests.factories import (
     ExecutionFactory,
     InvitationFactory,
     PlanFactory,
+    PlanSignoffRoleFactory,
     RequirementFactory,
     StepResultFactory,
 )
@@ -125,6 +126,14 @@ ROUTES: dict[str, Rule] = {
     "reports:report_pdf": Rule(
         expect(lead=200, stakeholder=200), kwargs=lambda world: {"uuid": world["report"].uuid}
     ),
+    "reports:report_signed_pdf": Rule(
+        expect(lead=200, stakeholder=200), kwargs=lambda world: {"uuid": world["report"].uuid}
+    ),
+    # Signing: only a named signer of one of the plan's required roles; a QA lead sees the
+    # report but holds no role.
+    "reports:report_sign": Rule(
+        expect(lead=403, stakeholder=200), kwargs=lambda world: {"uuid": world["report"].uuid}
+    ),
     # Everyone with a role sets their own email preferences.
     "reports:email_settings": Rule(expect(lead=200, tester=200, beta_tester=200, stakeholder=200)),
     # Operations: load balancers ask without signing in.
@@ -165,6 +174,7 @@ def world(tester, beta_tester, stakeholder, lead):
     requirement = RequirementFactory(product=plan.release.product)
     run.case.requirements.add(requirement)
     plan.cases.add(run.case)
+    PlanSignoffRoleFactory(plan=plan, role="business_owner", signers=[stakeholder])
     report = AcceptanceReportFactory(plan=plan, ready=True)
     report.pdf.save("report.pdf", ContentFile(b"%PDF-1.7 route test"))
     package = EvidencePackage.objects.create(release=plan.release, requested_by=lead)

@@ -206,6 +206,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reports.tasks.reminders_task",
         "schedule": crontab(hour=DIGEST_HOUR, minute=15),
     },
+    # A sign-off goes stale when the data under its report changes (or a waiver simply
+    # expires, which no request announces): look every five minutes, so signers learn
+    # soon that a new report is needed. Each signer is told once per report.
+    "stale-signoff-notices": {
+        "task": "reports.tasks.stale_signoffs_task",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -242,6 +249,8 @@ SPECTACULAR_SETTINGS = {
         "GateSignoffStatusEnum": "reports.gate.SIGNOFF_STATUSES",
         "ReportStatusEnum": "reports.models.ReportStatus",
         "ReportDecisionEnum": "reports.models.ReportDecision",
+        "SignOffDecisionEnum": "uat.models.signoff.SignOffDecision",
+        "SignOffStateEnum": "reports.staleness.SIGNOFF_STATES",
         "PriorityEnum": "uat.models.catalog.Priority",
         "CaseStatusEnum": "uat.models.catalog.CaseStatus",
         "PlanStatusEnum": "uat.models.planning.PlanStatus",

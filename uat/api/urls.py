@@ -5,6 +5,11 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from reports.api import PlanReportsView, ReportViewSet
+from reports.evidence_api import (
+    EvidencePackageFileView,
+    EvidencePackageView,
+    ReleaseEvidencePackageView,
+)
 
 from .gate import ReleaseGateView, ReleasePromoteView
 from .views.catalog import (
@@ -15,7 +20,7 @@ from .views.catalog import (
     RequirementViewSet,
 )
 from .views.planning import CohortViewSet, PlanViewSet
-from .views.records import EventViewSet, SignOffViewSet
+from .views.records import EventViewSet, SignOffViewSet, WaiverViewSet
 from .views.tokens import ApiTokenViewSet
 from .views.work import DefectViewSet, ExecutionViewSet
 
@@ -31,6 +36,7 @@ router.register("executions", ExecutionViewSet)
 router.register("defects", DefectViewSet)
 router.register("reports", ReportViewSet, basename="report")
 router.register("signoffs", SignOffViewSet)
+router.register("waivers", WaiverViewSet)
 router.register("events", EventViewSet)
 router.register("tokens", ApiTokenViewSet)
 
@@ -39,5 +45,20 @@ urlpatterns = [
     path("releases/<int:pk>/gate/", ReleaseGateView.as_view(), name="release-gate"),
     path("releases/<int:pk>/promote/", ReleasePromoteView.as_view(), name="release-promote"),
     path("plans/<int:plan_id>/reports/", PlanReportsView.as_view(), name="plan-reports"),
+    path(
+        "releases/<int:pk>/evidence-package/",
+        ReleaseEvidencePackageView.as_view(),
+        name="release-evidence-package",
+    ),
+    path(
+        "evidence-packages/<uuid:uuid>/",
+        EvidencePackageView.as_view(),
+        name="evidence-package-detail",
+    ),
+    path(
+        "evidence-packages/<uuid:uuid>/file/",
+        EvidencePackageFileView.as_view(),
+        name="evidence-package-file",
+    ),
     *router.urls,
 ]

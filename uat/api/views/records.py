@@ -1,13 +1,26 @@
-"""Read-only records over the API: sign-offs and the audit trail."""
+"""Records over the API: sign-offs and the audit trail (read-only), and waivers (listed,
+granted and revoked through their services; never edited or deleted)."""
 
-from ...models import Event, SignOff
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from ...models import Defect, Event, SignOff, Waiver
+from ...signoffs import waiver_grant, waiver_revoke
 from ..scopes import records_of_stake
-from ..serializers.records import EventSerializer, SignOffSerializer
+from ..serializers.records import (
+    EventSerializer,
+    SignOffSerializer,
+    WaiverInputSerializer,
+    WaiverSerializer,
+)
 from .base import ReadViewSet
 
 
 class SignOffViewSet(ReadViewSet):
-    """Sign-offs are append-only; they are given on the report pages, not here."""
+    """Sign-offs are append-only: given with POST /api/v1/reports/{id}/signoffs/, never
+    changed or deleted. ``state`` says whether each still counts (current) or not (stale)."""
 
     queryset = SignOff.objects.select_related("report")
     serializer_class = SignOffSerializer
@@ -30,3 +43,32 @@ class EventViewSet(ReadViewSet):
         if not self.request.user.has_perm("uat.view_event"):
             return queryset.none()
         return records_of_stake(queryset, self.request.user, "release")
+
+
+class WaiverViewSet(ReadViewSet):
+    """Waivers of the releases the caller holds a stake in (QA leads: all). Stakeholders
+    grant one (POST) and revoke it (POST …/revoke/); each is audited."""
+
+    queryset = Waiver.objects.all()
+    serializer_class = WaiverSerializer
+    filterset_fields = ["release", "defect"]
+    ordering_fields = ["created_at", "expires_at"]
+    action_permissions = {"create": "uat.add_waiver", "revoke": "uat.add_waiver"}
+
+    def scope(self, queryset):
+        return records_of_stake(queryset, self.request.user, "release")
+
+    @extend_schema(request=WaiverInputSerializer, responses={201: WaiverSerializer})
+    def create(self, request):
+        defects = records_of_stake(Defect.objects.all(), request.user, "release")
+        data = WaiverInputSerializer(data=request.data, defects=defects)
+        data.is_valid(raise_exception=True)
+        waiver = waiver_grant(actor=request.user, **data.validated_data)
+        return Response(WaiverSerializer(waiver).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: WaiverSerializer})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """End the waiver now: its defect counts against the criteria again."""
+        waiver = waiver_revoke(waiver=self.get_object(), actor=request.user)
+        return Response(WaiverSerializer(waiver).data)

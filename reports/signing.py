@@ -1,0 +1,143 @@
+"""The signing page of an acceptance report: a holder of a required sign-off role reads
+the report's summary and the meaning of the signature, approves or rejects, and re-enters
+their password. Everything else — authority, re-authentication, lockout, binding to the
+report's fingerprint — is ``uat.signoffs.signoff_sign``'s job."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from uat.models import PlanSignoffRole, SignOff
+from uat.signoffs import SigningLocked, signoff_sign
+
+from .services import report_pdf
+from .staleness import CURRENT, report_state, signoffs_with_state
+from .views import report_for
+
+
+def held_roles(user, plan_id: int) -> list[PlanSignoffRole]:
+    """The plan's required sign-off roles ``user`` is a named signer of. 1 query."""
+    return list(PlanSignoffRole.objects.filter(plan_id=plan_id, signers=user).order_by("role"))
+
+
+class SignForm(forms.Form):
+    role = forms.ChoiceField(label="Sign as")
+    decision = forms.ChoiceField(
+        label="Your decision", choices=SignOff.Decision.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label="Reason (required to reject)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    comment = forms.CharField(
+        label="Comment (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    password = forms.CharField(
+        label="Your password, to confirm it is you signing",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, roles: list[PlanSignoffRole], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r.role, r.get_role_display()) for r in roles]
+
+    def add_service_error(self, error: ValidationError) -> None:
+        """The service's errors on the form: per field when it names one of ours."""
+        if hasattr(error, "error_dict"):
+            for field, texts in error.message_dict.items():
+                self.add_error(field if field in self.fields else None, texts)
+        else:
+            self.add_error(None, error.messages)
+
+
+def _meanings(roles: list[PlanSignoffRole]) -> list[dict]:
+    return [
+        {
+            "label": role.get_role_display(),
+            "approve": f"Approved as {role.get_role_display()}",
+            "reject": f"Rejected as {role.get_role_display()}",
+        }
+        for role in roles
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_sign(request, uuid):
+    """Sign a report for a role one holds. Only a named signer of a required role of the
+    report's plan gets the page (others who see the report get 403)."""
+    report = report_for(request.user, uuid)
+    roles = held_roles(request.user, report.plan_id)
+    if not roles:
+        raise PermissionDenied("You hold no sign-off role of this plan.")
+    state = report_state(report)
+    form = SignForm(request.POST or None, roles=roles)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            signoff = signoff_sign(
+                report=report,
+                signer=request.user,
+                role=data["role"],
+                decision=data["decision"],
+                password=data["password"],
+                reason=data["reason"],
+                comment=data["comment"],
+            )
+        except SigningLocked as locked:
+            form.add_error(None, str(locked))
+        except PermissionDenied as refused:
+            form.add_error("role", str(refused))
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, f"Signed: {signoff.meaning}.")
+            return redirect("reports:report", uuid=report.uuid)
+    context = {
+        "report": report,
+        "form": form,
+        "state": state,
+        "signable": state == CURRENT,
+        "meanings": _meanings(roles),
+        "failing": [c for c in report.criteria if not c.get("passed")],
+        "waivers": (report.metrics.get("defects") or {}).get("waivers", []),
+    }
+    return render(request, "reports/sign.html", context)
+
+
+@login_required
+@require_GET
+def report_signed_pdf(request, uuid):
+    """The signed copy: the report as built (its stored HTML, never changed) followed by
+    the signature block of every sign-off so far, current or stale, printed now. The
+    stored PDF stays as built; this copy is rendered on each request."""
+    report = report_for(request.user, uuid)
+    if not report.is_ready:
+        raise Http404("This report is not ready.")
+    signoffs = signoffs_with_state(
+        report.signoffs.select_related("report").order_by("signed_at", "pk")
+    )
+    block = render_to_string(
+        "reports/_signoffs.html",
+        {"report": report, "signoffs": signoffs, "printed_at": timezone.now(), "signed_copy": True},
+    )
+    pdf = report_pdf(html=report.html + block, report=report)
+    plan = report.plan
+    return HttpResponse(
+        pdf,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="acceptance-report-{plan.release.version}-{plan.stage}-'
+                f'{report.uuid.hex[:8]}-signed.pdf"'
+            )
+        },
+    )
