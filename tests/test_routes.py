@@ -26,6 +26,7 @@ from tests.factories import (
     PlanSignoffRoleFactory,
     RequirementFactory,
     StepResultFactory,
+    WaiverFactory,
 )
 
 PERSONAS = ("lead", "tester", "beta_tester", "stakeholder", "outsider", "anonymous")
@@ -136,6 +137,24 @@ ROUTES: dict[str, Rule] = {
     ),
     # Everyone with a role sets their own email preferences.
     "reports:email_settings": Rule(expect(lead=200, tester=200, beta_tester=200, stakeholder=200)),
+    # Waivers: QA leads and stakeholders see them; only stakeholders grant and revoke.
+    "release-waivers": Rule(expect(lead=200, stakeholder=200), kwargs=release),
+    "release-waiver-grant": Rule(
+        expect(lead=403, stakeholder=400),  # posted empty: the form says what is missing
+        kwargs=lambda world: {
+            "release_id": world["run"].plan.release_id,
+            "defect_id": world["defect"].pk,
+        },
+        method="post",
+    ),
+    "release-waiver-revoke": Rule(
+        expect(lead=403, stakeholder=302),
+        kwargs=lambda world: {
+            "release_id": world["run"].plan.release_id,
+            "waiver_id": world["waiver"].pk,
+        },
+        method="post",
+    ),
     # Operations: load balancers ask without signing in.
     "healthz": Rule(expect(default=200, anonymous=200)),
 }
@@ -186,6 +205,7 @@ def world(tester, beta_tester, stakeholder, lead):
         "package": package,
         "requirement": requirement,
         "report": report,
+        "waiver": WaiverFactory(defect=DefectFactory(release=plan.release), granted_by=stakeholder),
     }
 
 

@@ -1,0 +1,111 @@
+"""Waivers of a release: stakeholders accept open defects with known risk, until a date."""
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ..models import Defect, Waiver
+from ..signoffs import waiver_grant, waiver_revoke
+from .audit import release_for_audit
+
+WAIVE_PERMISSION = "uat.add_waiver"
+
+
+class WaiverForm(forms.Form):
+    reason = forms.CharField(
+        label="Why may the release ship with this defect?",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+    expires_on = forms.DateField(
+        label="Waived until (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean_expires_on(self):
+        day = self.cleaned_data["expires_on"]
+        if day < timezone.localdate():
+            raise ValidationError("Choose today or a later day.")
+        return day
+
+    def expires_at(self) -> dt.datetime:
+        # The waiver holds through the whole chosen day, in the site's time zone.
+        end = dt.datetime.combine(self.cleaned_data["expires_on"] + dt.timedelta(days=1), dt.time())
+        return timezone.make_aware(end)
+
+
+def _page(request, release, form_for: dict | None = None, status: int = 200):
+    now = timezone.now()
+    waivers = list(
+        Waiver.objects.filter(release=release)
+        .select_related("defect", "granted_by")
+        .order_by("-created_at")
+    )
+    active = {w.defect_id for w in waivers if w.revoked_at is None and w.expires_at > now}
+    defects = [
+        d
+        for d in Defect.objects.filter(release=release).open().order_by("severity", "pk")
+        if d.pk not in active
+    ]
+    forms_by_defect = form_for or {}
+    rows = [(d, forms_by_defect.get(d.pk) or WaiverForm(prefix=f"d{d.pk}")) for d in defects]
+    context = {
+        "release": release,
+        "rows": rows,
+        "waivers": waivers,
+        "now": now,
+        "can_waive": request.user.has_perm(WAIVE_PERMISSION),
+    }
+    return render(request, "uat/waivers.html", context, status=status)
+
+
+@login_required
+def release_waivers(request, release_id: int):
+    """The open defects of the release and its waivers, for QA leads and stakeholders."""
+    return _page(request, release_for_audit(request.user, release_id))
+
+
+@login_required
+@require_POST
+def waiver_create(request, release_id: int, defect_id: int):
+    release = release_for_audit(request.user, release_id)
+    if not request.user.has_perm(WAIVE_PERMISSION):
+        raise PermissionDenied("Only stakeholders waive defects.")
+    defect = get_object_or_404(Defect, pk=defect_id, release=release)
+    form = WaiverForm(request.POST, prefix=f"d{defect.pk}")
+    if form.is_valid():
+        try:
+            waiver_grant(
+                defect=defect,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                expires_at=form.expires_at(),
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, f"{defect.reference} is waived for {release}.")
+            return redirect("release-waivers", release_id=release.pk)
+    return _page(request, release, {defect.pk: form}, status=400)
+
+
+@login_required
+@require_POST
+def waiver_end(request, release_id: int, waiver_id: int):
+    release = release_for_audit(request.user, release_id)
+    if not request.user.has_perm(WAIVE_PERMISSION):
+        raise PermissionDenied("Only stakeholders revoke waivers.")
+    waiver = get_object_or_404(Waiver, pk=waiver_id, release=release)
+    try:
+        waiver_revoke(waiver=waiver, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The waiver of {waiver.defect.reference} is revoked.")
+    return redirect("release-waivers", release_id=release.pk)
