@@ -300,6 +300,13 @@ LOGGING = {
     },
 }
 
+# Sign-in: failures in a row for one email address within LOGIN_LOCKOUT_MINUTES lock
+# sign-in for that address for as long (tester page and admin alike). The per-network-
+# address limit is off by default: behind a proxy every visitor shares one address.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+LOGIN_MAX_FAILURES_PER_IP = env_int("LOGIN_MAX_FAILURES_PER_IP", 0)
+
 # Electronic signatures: wrong passwords in a row before signing locks, and for how long.
 SIGNING_MAX_FAILURES = env_int("SIGNING_MAX_FAILURES", 5)
 SIGNING_LOCKOUT_MINUTES = env_int("SIGNING_LOCKOUT_MINUTES", 15)

@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView
 
+from accounts.forms import AdminSignInForm
+
 from .api.docs import ApiDocsView
 from .api.errors import error_body
 from .health import healthz
@@ -13,6 +15,7 @@ from .views import audit
 admin.site.site_header = "Greenlight"
 admin.site.site_title = "Greenlight"
 admin.site.index_title = "User acceptance testing"
+admin.site.login_form = AdminSignInForm  # the same sign-in lockout as the testers' page
 
 
 def not_found(request, exception):
