@@ -2,7 +2,6 @@
 page and in the admin, and leave a trail."""
 
 import datetime as dt
-
 from unittest import mock
 
 import pytest
