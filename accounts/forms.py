@@ -1,11 +1,62 @@
 """Forms of the sign-in pages and of beta invitations."""
 
+import math
+
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.utils import timezone
 
 from uat.mail import email_send
 from uat.models import Cohort
+
+
+class ThrottledSignInMixin:
+    """Refuses sign-in for a while after repeated failures for one email address (and,
+    when LOGIN_MAX_FAILURES_PER_IP is set, from one address on the network). The message
+    is the same whether or not an account exists for the address."""
+
+    def clean(self):
+        from . import services
+
+        email, ip = self.cleaned_data.get("username") or "", _client_ip(self.request)
+        until = services.login_locked_until(email=email, ip=ip)
+        if until is not None:
+            raise _locked_out(until)
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if self.user_cache is None:  # a wrong address or password, not a refused user
+                until = services.login_failure_record(email=email, ip=ip)
+                if until is not None:
+                    raise _locked_out(until) from None
+            raise
+        if self.user_cache is not None:
+            services.login_success_record(user=self.user_cache, ip=ip)
+        return cleaned
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def _locked_out(until) -> forms.ValidationError:
+    minutes = max(1, math.ceil((until - timezone.now()).total_seconds() / 60))
+    return forms.ValidationError(
+        "Too many failed sign-ins for this email address. Try again in %(minutes)d "
+        "minute(s), or reset your password.",
+        code="locked_out",
+        params={"minutes": minutes},
+    )
+
+
+class SignInForm(ThrottledSignInMixin, AuthenticationForm):
+    """The testers' sign-in form."""
+
+
+class AdminSignInForm(ThrottledSignInMixin, AdminAuthenticationForm):
+    """The admin's sign-in form, under the same lockout."""
 
 
 class GreenlightPasswordResetForm(PasswordResetForm):

@@ -1,10 +1,12 @@
 """The state changes of accounts: inviting beta testers and accepting an invitation."""
 
 import datetime as dt
+import hmac
 import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -13,7 +15,7 @@ from django.utils import timezone
 
 from uat.audit import event_record
 from uat.mail import email_send
-from uat.models import Cohort, CohortMembership
+from uat.models import Cohort, CohortMembership, Event
 
 from .models import Invitation, Role, User
 
@@ -115,3 +117,93 @@ def invitation_accept(*, secret: str, full_name: str, password: str) -> User:
         after={"user": user.pk, "cohort": invitation.cohort.name},
     )
     return user
+
+
+# Sign-in throttling. Failures are counted from the audit trail, which every web process
+# shares (a per-process cache would let each gunicorn worker grant its own attempts).
+LOGIN_FAILED_VERB = "user.login_failed"
+LOCKED_OUT_VERB = "user.locked_out"
+SIGNED_IN_VERB = "user.signed_in"
+SIGN_IN_VERBS = (LOGIN_FAILED_VERB, SIGNED_IN_VERB)
+
+
+def login_key(email: str) -> str:
+    """A keyed hash of the address typed in: failures against an address that has no
+    account are counted alike, without writing the address itself to the audit trail
+    (people sometimes type their password into the email field)."""
+    normalized = (email or "").strip().lower()
+    return hmac.new(settings.SECRET_KEY.encode(), normalized.encode(), "sha256").hexdigest()
+
+
+def _window_start() -> dt.datetime:
+    return timezone.now() - dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+
+
+def _locked_until(events, limit: int) -> dt.datetime | None:
+    """The newest sign-in events, newest first, as (verb, time): locked when ``limit``
+    failures came in a row since the window opened."""
+    if limit <= 0:
+        return None
+    failures = []
+    for verb, created_at in events[:limit]:
+        if verb != LOGIN_FAILED_VERB:
+            break
+        failures.append(created_at)
+    if len(failures) < limit:
+        return None
+    return failures[0] + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+
+
+def login_locked_until(*, email: str, ip: str | None = None) -> dt.datetime | None:
+    """When sign-in for ``email`` (or from ``ip``) opens again, if repeated failures have
+    locked it now. A successful sign-in ends a run of failures for its address."""
+    recent = Event.objects.filter(verb__in=SIGN_IN_VERBS, created_at__gte=_window_start())
+    by_email = recent.filter(after__key=login_key(email)).values_list("verb", "created_at")
+    until = _locked_until(
+        list(by_email[: settings.LOGIN_MAX_FAILURES]), settings.LOGIN_MAX_FAILURES
+    )
+    if until is None and ip and settings.LOGIN_MAX_FAILURES_PER_IP > 0:
+        from_ip = recent.filter(verb=LOGIN_FAILED_VERB, after__ip=ip).values_list(
+            "verb", "created_at"
+        )
+        limit = settings.LOGIN_MAX_FAILURES_PER_IP
+        until = _locked_until(list(from_ip[:limit]), limit)
+    return until
+
+
+def _login_event(*, verb: str, email: str, user: User | None, after: dict) -> None:
+    if user is not None:
+        event_record(actor=None, verb=verb, obj=user, after=after)
+        return
+    # An address without an account is recorded against no one: the trail shows the
+    # attempt without naming (or creating) anybody.
+    Event.objects.create(
+        verb=verb,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id="",
+        object_repr="(no such account)",
+        after=after,
+    )
+
+
+def login_failure_record(*, email: str, ip: str | None) -> dt.datetime | None:
+    """Record a refused sign-in for ``email``; when it is the one that locks sign-in,
+    record the lockout too and return when it ends."""
+    user = User.objects.filter(email__iexact=(email or "").strip()).first()
+    after = {"key": login_key(email), "ip": ip}
+    _login_event(verb=LOGIN_FAILED_VERB, email=email, user=user, after=after)
+    until = login_locked_until(email=email, ip=ip)
+    if until is not None:
+        _login_event(
+            verb=LOCKED_OUT_VERB,
+            email=email,
+            user=user,
+            after={**after, "until": until.isoformat()},
+        )
+    return until
+
+
+def login_success_record(*, user: User, ip: str | None) -> None:
+    """Record a sign-in; it ends any run of failures for the user's address."""
+    after = {"key": login_key(user.email), "ip": ip}
+    event_record(actor=user, verb=SIGNED_IN_VERB, obj=user, after=after)

@@ -15,11 +15,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from uat.access import sees_everything
 
 from . import services
-from .forms import GreenlightPasswordResetForm, InvitationAcceptForm, InvitationForm
+from .forms import GreenlightPasswordResetForm, InvitationAcceptForm, InvitationForm, SignInForm
 from .models import Invitation
 
 login_view = auth_views.LoginView.as_view(
-    template_name="accounts/login.html", redirect_authenticated_user=True
+    template_name="accounts/login.html",
+    authentication_form=SignInForm,
+    redirect_authenticated_user=True,
 )
 logout_view = auth_views.LogoutView.as_view()
 password_reset = auth_views.PasswordResetView.as_view(

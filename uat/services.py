@@ -39,6 +39,7 @@ from .models import (
     StepStatus,
 )
 from .models.catalog import content_digest
+from .models.defects import is_web_address
 
 
 class ConcurrentEditError(ValidationError):
@@ -437,8 +438,10 @@ def evidence_attach(
 # ---------------------------------------------------------------------------- defects
 
 
-def _defect_errors(title: str, severity: str) -> dict[str, str]:
+def _defect_errors(title: str, severity: str, external_url: str = "") -> dict[str, str]:
     errors = {}
+    if external_url and not is_web_address(external_url):
+        errors["external_url"] = "Give the tracker link as an http:// or https:// address."
     if not title.strip():
         errors["title"] = "Give the defect a title."
     if severity not in Severity.values:
@@ -459,7 +462,7 @@ def defect_report(
     external_url: str = "",
 ) -> Defect:
     """Report a defect found while running ``execution`` and link the two."""
-    errors = _defect_errors(title, severity)
+    errors = _defect_errors(title, severity, external_url)
     if step_position is not None and not 1 <= step_position <= _step_count(execution):
         errors["step_position"] = f"This case has no step {step_position}."
     if errors:
@@ -500,7 +503,7 @@ def defect_report_escaped(
 ) -> Defect:
     """Record a defect found in production: it escaped UAT and counts against the
     release that let it through."""
-    errors = _defect_errors(title, severity)
+    errors = _defect_errors(title, severity, external_url)
     if release.stage != Release.Stage.PRODUCTION:
         errors["release"] = f"{release} has not reached production; report it from UAT."
     if not build.strip():

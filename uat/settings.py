@@ -229,7 +229,26 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "EXCEPTION_HANDLER": "uat.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "uat.api.throttling.AnonRateThrottle",
+        "uat.api.throttling.UserRateThrottle",
+    ],
 }
+# Requests per signed-in user (or token) and per network address without one; "" is off.
+API_RATE_USER = os.environ.get("API_RATE_USER", "1000/hour")
+API_RATE_ANON = os.environ.get("API_RATE_ANON", "60/hour")
+
+# The cache holds the API's rate-limit counts. Per process by default; set CACHE_URL
+# (redis://host:6379/1) to share it between gunicorn processes and hosts.
+if os.environ.get("CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CACHE_URL"],
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Greenlight API",
     "DESCRIPTION": "User acceptance testing: plans, executions, defects, reports and the gate.",
@@ -274,6 +293,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 
 if not DEBUG:
     # HTTPS on by default in production; a TLS-terminating proxy sets X-Forwarded-Proto.
@@ -295,10 +315,12 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "uat.logging.JsonFormatter"},
     },
+    "filters": {"redact_secrets": {"()": "uat.logging.RedactSecretsFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if os.environ.get("LOG_FORMAT") == "json" else "plain",
+            "filters": ["redact_secrets"],
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
@@ -308,6 +330,13 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Sign-in: failures in a row for one email address within LOGIN_LOCKOUT_MINUTES lock
+# sign-in for that address for as long (tester page and admin alike). The per-network-
+# address limit is off by default: behind a proxy every visitor shares one address.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+LOGIN_MAX_FAILURES_PER_IP = env_int("LOGIN_MAX_FAILURES_PER_IP", 0)
 
 # Electronic signatures: wrong passwords in a row before signing locks, and for how long.
 SIGNING_MAX_FAILURES = env_int("SIGNING_MAX_FAILURES", 5)

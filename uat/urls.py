@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView
 
+from accounts.forms import AdminSignInForm
 from accounts.models import Role
 
 from .api.docs import ApiDocsView
@@ -15,6 +16,7 @@ from .views import audit, waivers
 admin.site.site_header = "Greenlight"
 admin.site.site_title = "Greenlight"
 admin.site.index_title = "User acceptance testing"
+admin.site.login_form = AdminSignInForm  # the same sign-in lockout as the testers' page
 
 
 def not_found(request, exception):

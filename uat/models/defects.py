@@ -1,12 +1,24 @@
 """Defects found in UAT (or escaped to production) and the waivers that accept them."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
 from .catalog import Environment, Release
 from .execution import Execution, ExecutionStatus
+
+
+def is_web_address(url: str) -> bool:
+    """Whether ``url`` is an http(s) address, safe to render as a link (never
+    ``javascript:`` or ``data:``)."""
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        return False
+    return True
 
 
 class Severity(models.TextChoices):
