@@ -7,13 +7,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run seed test lint format migrate check clean
+.PHONY: help install run seed test lint format migrate check clean bench load
 
 help:
 	@echo "make run     install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make seed    install, migrate and load the Acme CRM demo into an empty database"
 	@echo "make test    install and run the whole test suite"
 	@echo "make lint    ruff lint and format check"
+	@echo "make bench   time pages, writes, reports and API at 10,000 and 100,000 executions"
+	@echo "make load    a crowd of simulated testers against gunicorn for a fixed time"
 	@echo "make format  apply ruff formatting and safe fixes"
 	@echo "make clean   remove the virtual environment and caches"
 
@@ -44,6 +46,14 @@ run: seed
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The benchmark empties and migrates its own database: bench.sqlite3, or DATABASE_URL
+# when it names one for benchmarking. It is not part of `make test`.
+bench: install
+	$(PY) -m bench
+
+load: install
+	$(PY) -m bench.load
 
 lint: install
 	$(BIN)/ruff check .

@@ -176,9 +176,14 @@ def plan_assign(
     chosen = _assignment_cases(plan, cases)
     versions = _current_versions(case.pk for case in chosen)
     held, has_latest = set(), set()
-    for case_id, tester_id, is_latest in Execution.objects.filter(plan=plan).values_list(
-        "case_id", "tester_id", "is_latest"
-    ):
+    # Only the rows that decide anything: the cohort's testers' holdings and the latest
+    # run of each chosen case, not the plan's whole history of retests.
+    relevant = Execution.objects.filter(
+        Q(tester__in=testers) | Q(is_latest=True),
+        plan=plan,
+        case__in=[case.pk for case in chosen],
+    )
+    for case_id, tester_id, is_latest in relevant.values_list("case_id", "tester_id", "is_latest"):
         held.add((case_id, tester_id))
         if is_latest:
             has_latest.add(case_id)
