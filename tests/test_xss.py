@@ -59,7 +59,7 @@ def world(tester, lead, stakeholder):
         release=plan.release,
         title=x("Defect"),
         steps_to_reproduce=x("Repro"),
-        external_key=x("KEY"),
+        external_key="K <script>alert(1)</script>",  # the field holds 50 characters
         external_url="javascript:alert(1)",
     )
     defect.executions.add(execution)
