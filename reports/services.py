@@ -7,6 +7,7 @@ conditional update, so a task delivered twice or retried never builds a report t
 
 import datetime as dt
 import logging
+import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from uat.audit import event_record
 from uat.models import Plan
@@ -41,8 +43,6 @@ def report_request(*, plan: Plan, actor) -> tuple[AcceptanceReport, bool]:
     """The report of ``plan``'s current data: the existing one (pending, running or
     ready) when nothing changed since it was asked for, else a new pending one whose
     build is queued after commit. Returns it and whether it is new."""
-    from .tasks import report_build_task
-
     # Lock the plan so two people asking at once get one report, not two.
     plan = Plan.objects.select_for_update().select_related("release").get(pk=plan.pk)
     fingerprint = plan_fingerprint(plan)
@@ -59,15 +59,61 @@ def report_request(*, plan: Plan, actor) -> tuple[AcceptanceReport, bool]:
         after={"fingerprint": fingerprint},
         release=plan.release,
     )
-    report_build_task.delay_on_commit(report.pk)
+    transaction.on_commit(lambda: report_enqueue(report=report))
     return report, True
+
+
+QUEUE_DOWN = (
+    "The job queue cannot be reached just now: the report will be built as soon as it is back."
+)
+
+
+def report_enqueue(*, report: AcceptanceReport) -> bool:
+    """Queue the build of a pending report. When the broker cannot be reached the report
+    stays pending, saved, with a note for the QA lead; the sweeper queues it again once the
+    broker is back (``reports_sweep``). Returns whether it was queued."""
+    from .tasks import report_build_task
+
+    try:
+        report_build_task.delay(report.pk)
+    except (OperationalError, OSError):
+        logger.exception("Could not queue acceptance report %s; the sweeper will", report.uuid)
+        AcceptanceReport.objects.filter(
+            pk=report.pk, status=AcceptanceReport.Status.PENDING
+        ).update(error=QUEUE_DOWN)
+        report.error = QUEUE_DOWN
+        return False
+    return True
+
+
+def reports_sweep() -> int:
+    """Queue again the reports nobody is building: pending longer than
+    ``REPORT_SWEEP_AFTER_SECONDS`` (their task was lost, or never queued because the broker
+    was down) and running longer than ``REPORT_RECLAIM_AFTER_SECONDS`` (their worker died).
+    The build claims each report, so one queued twice is still built once."""
+    now = timezone.now()
+    pending_since = now - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS)
+    stuck = (
+        AcceptanceReport.objects.filter(
+            Q(status=AcceptanceReport.Status.PENDING, created_at__lt=pending_since)
+            | Q(status=AcceptanceReport.Status.RUNNING, started_at__lt=_abandoned_before(now))
+        )
+        .only("pk", "uuid")
+        .order_by("pk")
+    )
+    return sum(report_enqueue(report=report) for report in stuck)
+
+
+def _abandoned_before(now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(seconds=settings.REPORT_RECLAIM_AFTER_SECONDS)
 
 
 def _claim(report_id: int) -> bool:
     """Move a pending report to running. A running one whose worker died (its start is
-    older than the task time limit) may be claimed again, so a redelivered task heals."""
+    older than ``REPORT_RECLAIM_AFTER_SECONDS``, the task time limit unless set) may be
+    claimed again, so a redelivered or swept task heals."""
     now = timezone.now()
-    abandoned = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    abandoned = _abandoned_before(now)
     return bool(
         AcceptanceReport.objects.filter(pk=report_id)
         .filter(
@@ -124,6 +170,9 @@ def report_build(*, report_id: int) -> AcceptanceReport:
     if not _claim(report_id):
         return AcceptanceReport.objects.get(pk=report_id)
     report = AcceptanceReport.objects.select_related("plan__release__product").get(pk=report_id)
+    if settings.REPORT_BUILD_DELAY_SECONDS:
+        # Test-only: hold a claimed report in "running" so a fault test can kill the worker.
+        time.sleep(settings.REPORT_BUILD_DELAY_SECONDS)
     try:
         _build(report)
     except Exception as error:

@@ -37,6 +37,12 @@ def report_build_task(report_id: int) -> str:
     return services.report_build(report_id=report_id).status
 
 
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def reports_sweep_task() -> int:
+    """Queue again the reports nobody is building (beat, every minute)."""
+    return services.reports_sweep()
+
+
 @shared_task(
     bind=True, acks_late=True, max_retries=MAIL_RETRIES, time_limit=300, soft_time_limit=270
 )

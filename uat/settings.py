@@ -187,12 +187,24 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TIMEZONE = TIME_ZONE
+# Redis hands a task taken by a worker that died (acks_late) to another worker only after
+# this many seconds. It must exceed the longest countdown of a retry (32 minutes for mail),
+# or Redis would deliver those early, twice. Reports left behind sooner are the sweeper's.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 
 # Reports and their emails (see reports/). The digest goes out daily at DIGEST_HOUR
 # (in TIME_ZONE); reminders name assignments pending longer than REMINDER_AFTER_DAYS.
 DIGEST_HOUR = env_int("DIGEST_HOUR", 7)
 REMINDER_AFTER_DAYS = env_int("REMINDER_AFTER_DAYS", 3)
 EMAIL_RETRY_DELAY = env_int("EMAIL_RETRY_DELAY", 60)  # seconds; doubled on each retry
+# The sweeper queues again a report pending longer than REPORT_SWEEP_AFTER_SECONDS (its task
+# was lost or the broker was down) or running longer than REPORT_RECLAIM_AFTER_SECONDS (its
+# worker died; by default the task's time limit, after which no live worker still runs it).
+REPORT_SWEEP_AFTER_SECONDS = env_int("REPORT_SWEEP_AFTER_SECONDS", 120)
+REPORT_RECLAIM_AFTER_SECONDS = env_int("REPORT_RECLAIM_AFTER_SECONDS", CELERY_TASK_TIME_LIMIT)
+# Test-only: seconds a worker waits after claiming a report and before building it, so a
+# fault test can kill it in the middle. Always 0 in production.
+REPORT_BUILD_DELAY_SECONDS = env_int("REPORT_BUILD_DELAY_SECONDS", 0)
 CELERY_BEAT_SCHEDULE: dict = {
     # QA leads and stakeholders start their day knowing where each plan in execution
     # stands and what broke yesterday, without opening the dashboard.
@@ -212,6 +224,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "stale-signoff-notices": {
         "task": "reports.tasks.stale_signoffs_task",
         "schedule": crontab(minute="*/5"),
+    },
+    # A report whose task was lost (the broker was down when it was asked for, or its
+    # worker died) would stay pending or running forever: queue it again every minute.
+    "report-sweeper": {
+        "task": "reports.tasks.reports_sweep_task",
+        "schedule": crontab(minute="*"),
     },
 }
 

@@ -10,20 +10,24 @@ import email
 import email.policy
 import io
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from django.conf import settings
 from django.db import connection
 from pypdf import PdfReader
 
+from accounts.models import Role
 from reports.models import AcceptanceReport, EmailDelivery
-from reports.services import report_request
+from reports.services import report_request, reports_sweep
 from tests.conftest import require
+from tests.factories import UserFactory
 from uat.celery import app
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -92,46 +96,61 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def worker(smtp_server, tmp_path):
+def start_worker(smtp_server, tmp_path):
+    """Start a worker process with extra environment variables; each is stopped at the end."""
     controller, _ = smtp_server
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": REDIS_URL,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(controller.port),
-        "MEDIA_ROOT": str(tmp_path / "worker-media"),
-        "DB_CONN_MAX_AGE": "0",
-    }
-    log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "uat",
-            "worker",
-            "--pool=solo",
-            "-l",
-            "info",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    yield process, tmp_path / "worker.log"
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+    started = []
+
+    def start(**extra_env) -> tuple[subprocess.Popen, Path]:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": REDIS_URL,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(controller.port),
+            "MEDIA_ROOT": str(tmp_path / "worker-media"),
+            "DB_CONN_MAX_AGE": "0",
+            **extra_env,
+        }
+        path = tmp_path / f"worker-{len(started) + 1}.log"
+        log = path.open("w")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "uat",
+                "worker",
+                "--pool=solo",
+                "-l",
+                "info",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        started.append((process, log))
+        return process, path
+
+    yield start
+    for process, log in started:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture
+def worker(start_worker):
+    return start_worker()
 
 
 @pytest.fixture
@@ -148,7 +167,11 @@ def broker():
 
 
 def _forget_connections() -> None:
-    app.pool.force_close_all()
+    """Drop pooled broker connections, so the next task connects to the broker now set
+    (kombu keeps its pools in a registry of its own, which must go too)."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+    kombu.pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
@@ -202,3 +225,59 @@ def test_a_worker_builds_the_report_and_mails_it_with_the_pdf(
         log,
     )
     assert delivery.recipient == stakeholder.email and delivery.attempts == 1
+
+
+def test_a_worker_killed_mid_build_leaves_a_report_a_restarted_worker_finishes_once(
+    real_parts, request, plan, lead, stakeholder, smtp_server, start_worker, settings
+):
+    sponsor = UserFactory(email="sponsor@example.com", roles=[Role.STAKEHOLDER])
+    plan.stakeholders.add(sponsor)
+    request.getfixturevalue("broker")
+    _, inbox = smtp_server
+    # The first worker claims the report, then waits: "the middle" of its build.
+    first, first_log = start_worker(REPORT_BUILD_DELAY_SECONDS="120")
+    report, _ = report_request(plan=plan, actor=lead)
+
+    def running():
+        report.refresh_from_db()
+        return report.status == AcceptanceReport.Status.RUNNING
+
+    wait_for(running, "the first worker to claim the report", first_log)
+    first.send_signal(signal.SIGKILL)
+    assert first.wait(timeout=15) == -signal.SIGKILL
+    report.refresh_from_db()
+    assert report.status == AcceptanceReport.Status.RUNNING and not inbox.messages
+
+    # After the restart two roads lead back to the report: Redis hands the dead worker's
+    # unacknowledged task to the new worker once the visibility timeout passes, and the
+    # sweeper (beat, every minute) queues the report again once its claim is older than
+    # REPORT_RECLAIM_AFTER_SECONDS. Whichever comes first builds it; the other finds it
+    # built. Both are set low here so the test takes seconds, not an hour.
+    second, second_log = start_worker(
+        REPORT_RECLAIM_AFTER_SECONDS="2", CELERY_VISIBILITY_TIMEOUT="2"
+    )
+    settings.REPORT_RECLAIM_AFTER_SECONDS = 2
+    time.sleep(2.5)
+    reports_sweep()
+
+    def ready():
+        report.refresh_from_db()
+        assert second.poll() is None, second_log.read_text()
+        assert report.status != AcceptanceReport.Status.FAILED, report.error
+        return report.status == AcceptanceReport.Status.READY
+
+    wait_for(ready, "the restarted worker to build the report", second_log)
+    wait_for(lambda: len(inbox.messages) >= 2, "the emails", second_log)
+    wait_for(
+        lambda: EmailDelivery.objects.filter(report=report, status="sent").count() == 2,
+        "the delivery records",
+        second_log,
+    )
+    time.sleep(3)  # room for a second, duplicate build or email to show up, if any did
+    assert sorted(m["To"] for m in inbox.messages) == [stakeholder.email, sponsor.email]
+    deliveries = EmailDelivery.objects.filter(report=report)
+    assert sorted(deliveries.values_list("recipient", "status", "attempts")) == [
+        (stakeholder.email, "sent", 1),
+        (sponsor.email, "sent", 1),
+    ]
+    assert AcceptanceReport.objects.filter(plan=plan).count() == 1
