@@ -7,21 +7,29 @@ scope (cases, their versions, the requirements they cover), its executions, the 
 of its release with their links to executions, and the waivers active now — so a waiver
 expiring also makes the report stale.
 
-Computing it costs a fixed number of queries whatever the data size: executions and
-defects enter as aggregates that every change through the services moves (a count, the
-latest ``updated_at``, the sum of execution lock versions).
+Computing it costs a fixed number of queries whatever the data size, and reads no rows
+in proportion to it: every input enters as aggregates the database works out. Executions
+and defects enter as aggregates that every change through the services moves (a count,
+the latest ``updated_at``, the sum of execution lock versions). Scope and coverage, sets
+of id pairs, enter as their power sums: the count, the sums of each column, of its
+squares and of the pair's product. Adding or removing a member moves the count,
+replacing one moves the sum of ids, editing a case moves the sum of versions (a version
+only grows); two different sets agree on all of them only for contrived simultaneous
+swaps — two cases replaced by two others with the same sum and sum of squares is already
+impossible. Recipe 1 read every row instead, which cost tens of milliseconds per call at
+5,000 cases.
 """
 
 import hashlib
 import json
 
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, F, Max, Sum
 from django.utils import timezone
 
 from uat.models import Case, Defect, Execution, Plan, PlanSignoffRole, Waiver
 
 # Bump when the recipe changes, so old fingerprints never match new ones by accident.
-RECIPE = "greenlight-fingerprint-1"
+RECIPE = "greenlight-fingerprint-2"
 
 CRITERIA_FIELDS = (
     "stage",
@@ -45,11 +53,11 @@ def plan_inputs(plan: Plan, *, at=None) -> dict:
         plan.signoff_roles.values_list("role", "signers").order_by("role", "signers"),
         key=lambda row: (row[0], row[1] or 0),
     )
-    scope = sorted(plan.cases.values_list("id", "version"))
-    coverage = sorted(
-        Case.requirements.through.objects.filter(case__plans=plan).values_list(
-            "case_id", "requirement_id"
-        )
+    scope = plan.cases.aggregate(**_pair_sums("id", "version"))
+    # Through the scope's link table alone: joining uat_case as well doubles the cost.
+    in_scope = Plan.cases.through.objects.filter(plan_id=plan.pk).values("case_id")
+    coverage = Case.requirements.through.objects.filter(case_id__in=in_scope).aggregate(
+        **_pair_sums("case_id", "requirement_id")
     )
     executions = Execution.objects.filter(plan=plan).aggregate(
         count=Count("id"), changed=Max("updated_at"), edits=Sum("lock_version")
@@ -100,12 +108,20 @@ def plans_fingerprints(plan_ids, *, at=None) -> dict[int, str]:
     roles = _grouped(
         PlanSignoffRole.objects.filter(plan_id__in=plans).values_list("plan_id", "role", "signers")
     )
-    scope = _grouped(Case.objects.filter(plans__in=plans).values_list("plans", "id", "version"))
-    coverage = _grouped(
-        Case.requirements.through.objects.filter(case__plans__in=plans).values_list(
-            "case__plans", "case_id", "requirement_id"
-        )
-    )
+    scope = {
+        row.pop("plans"): row
+        for row in Case.objects.filter(plans__in=plans)
+        .values("plans")
+        .annotate(**_pair_sums("id", "version"))
+        .order_by()
+    }
+    coverage = {
+        row.pop("case__plans"): row
+        for row in Case.requirements.through.objects.filter(case__plans__in=plans)
+        .values("case__plans")
+        .annotate(**_pair_sums("case_id", "requirement_id"))
+        .order_by()
+    }
     executions = {
         row.pop("plan_id"): row
         for row in Execution.objects.filter(plan_id__in=plans)
@@ -140,8 +156,8 @@ def plans_fingerprints(plan_ids, *, at=None) -> dict[int, str]:
             "plan": pk,
             "criteria": row,
             "signoff_roles": sorted(roles.get(pk, []), key=lambda r: (r[0], r[1] or 0)),
-            "scope": sorted(scope.get(pk, [])),
-            "coverage": sorted(coverage.get(pk, [])),
+            "scope": scope.get(pk, EMPTY_SUMS),
+            "coverage": coverage.get(pk, EMPTY_SUMS),
             "executions": executions.get(pk, {"count": 0, "changed": None, "edits": None}),
             "defects": defects.get(release_id, {"count": 0, "changed": None}),
             "defect_links": links.get(release_id, {"count": 0, "ids": None}),
@@ -150,6 +166,21 @@ def plans_fingerprints(plan_ids, *, at=None) -> dict[int, str]:
         encoded = json.dumps(inputs, sort_keys=True, default=str)
         fingerprints[pk] = hashlib.sha256(encoded.encode()).hexdigest()
     return fingerprints
+
+
+EMPTY_SUMS = {"count": 0, "firsts": None, "seconds": None, "squares": None, "products": None}
+
+
+def _pair_sums(first: str, second: str) -> dict:
+    """Aggregates that tell one set of ``(first, second)`` integer pairs from another
+    (see the module docstring): what an empty set gives is ``EMPTY_SUMS``."""
+    return {
+        "count": Count("*"),
+        "firsts": Sum(first),
+        "seconds": Sum(second),
+        "squares": Sum(F(first) * F(first)),
+        "products": Sum(F(first) * F(second)),
+    }
 
 
 def _grouped(rows) -> dict:

@@ -204,7 +204,8 @@ def gate_evaluate(*, release: Release, stage: str) -> GateDecision:
     if plan is None:
         reason = f"{release} has no {plan_stage} plan, so there is no report to decide on."
         return GateDecision(release, stage, INCONCLUSIVE, [reason, *behind])
-    report = plan.reports.order_by("-created_at", "-pk").first()
+    # The stored HTML and metrics are the bulk of a report row and the gate reads neither.
+    report = plan.reports.defer("html", "metrics").order_by("-created_at", "-pk").first()
     if problem := _report_problem(plan, report):
         building = report is not None and report.status in BUILDING
         return GateDecision(

@@ -18,6 +18,7 @@ from tests.factories import (
     WaiverFactory,
 )
 from uat import services
+from uat.models import Case
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +96,61 @@ def test_costs_a_fixed_number_of_queries(plan, django_assert_num_queries):
     plan.cases.add(*CaseFactory.create_batch(5, product=plan.release.product))
     with django_assert_num_queries(8):
         plan_fingerprint(plan)
+
+
+def test_replacing_a_case_in_scope_changes_it(plan):
+    """Scope enters as sums, not rows: a swap that keeps the count must still show."""
+    dropped = plan.cases.order_by("pk").first()
+    added = CaseFactory(product=plan.release.product)
+
+    def swap():
+        plan.cases.remove(dropped)
+        plan.cases.add(added)
+
+    assert changes(plan, swap)
+
+
+def test_a_new_case_version_changes_it(plan):
+    case = plan.cases.first()
+
+    def edit():
+        Case.objects.filter(pk=case.pk).update(version=case.version + 1)
+
+    assert changes(plan, edit)
+
+
+def test_moving_a_coverage_link_to_another_requirement_changes_it(plan):
+    case = plan.cases.order_by("pk").first()
+    first, second = RequirementFactory(), RequirementFactory()
+    case.requirements.add(first)
+
+    def move():
+        case.requirements.remove(first)
+        case.requirements.add(second)
+
+    assert changes(plan, move)
+
+
+def test_moving_a_coverage_link_to_another_case_changes_it(plan):
+    one, other = plan.cases.order_by("pk")[:2]
+    requirement = RequirementFactory()
+    one.requirements.add(requirement)
+
+    def move():
+        one.requirements.remove(requirement)
+        other.requirements.add(requirement)
+
+    assert changes(plan, move)
+
+
+def test_swapping_two_cases_for_two_with_the_same_id_sum_changes_it(plan):
+    """The sum of squares tells {a, d} from {b, c} when a + d == b + c."""
+    a, b, c, d = CaseFactory.create_batch(4, product=plan.release.product)
+    assert (a.pk, b.pk, c.pk, d.pk) == tuple(range(a.pk, a.pk + 4))
+    plan.cases.add(a, d)
+
+    def swap():
+        plan.cases.remove(a, d)
+        plan.cases.add(b, c)
+
+    assert changes(plan, swap)

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from reports import emails, tasks
 from reports.models import AcceptanceReport, EmailDelivery
 from reports.services import report_build, report_request
-from tests.factories import ExecutionFactory, UserFactory
+from tests.factories import ExecutionFactory, RequirementFactory, UserFactory
 from uat.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +57,22 @@ def test_a_built_report_is_ready_with_decision_criteria_html_and_a_pdf(built):
     text = "".join(page.extract_text() for page in pdf.pages)
     assert "No-go" in text and "Business Owner" in text and "Signature" in text
     assert Event.objects.filter(verb="report.ready").count() == 1
+
+
+def test_the_pdf_lists_the_requirements_not_covered_and_the_page_the_full_matrix(
+    plan, lead, django_capture_on_commit_callbacks
+):
+    covered = RequirementFactory(product=plan.release.product, key="R-OK")
+    plan.cases.get(key="C-1").requirements.add(covered)  # C-1 passed
+    with django_capture_on_commit_callbacks(execute=True):
+        report, _ = report_request(plan=plan, actor=lead)
+    report.refresh_from_db()
+    with report.pdf.open("rb") as handle:
+        text = "".join(page.extract_text() for page in PdfReader(handle).pages)
+    assert "3 requirements covered by the scope: 1 covered" in text
+    assert "R-1" in text and "R-2" in text and "Not covered" in text
+    assert "R-OK" not in text and "Tester participation" in text
+    assert "R-OK" in report.html and "<table>" in report.html
 
 
 def test_building_twice_builds_once(built):

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from reports.models import AcceptanceReport
-from tests.factories import AcceptanceReportFactory
+from reports.views import DASHBOARD_ROWS
+from tests.factories import AcceptanceReportFactory, RequirementFactory
 
 from .conftest import grow
 
@@ -75,6 +76,26 @@ def test_the_dashboard_costs_a_fixed_number_of_queries(
     grow(plan, 5)
     with django_assert_num_queries(len(small)):
         client.get(url)
+
+
+def test_the_dashboard_shows_the_requirement_matrix_a_page_at_a_time(client, lead, plan):
+    case = plan.cases.get(key="C-4")
+    extra = [
+        RequirementFactory(product=plan.release.product, key=f"R-9{n:03}")
+        for n in range(DASHBOARD_ROWS)
+    ]
+    case.requirements.add(*extra)
+    client.force_login(lead)
+    url = reverse("reports:dashboard", args=[plan.pk])
+    first = client.get(url).content.decode()
+    last_on_first = f"R-9{DASHBOARD_ROWS - 3:03}<"  # by key, R-9000, …
+    assert "R-1<" in first and "R-2<" in first and last_on_first in first
+    assert f"R-9{DASHBOARD_ROWS - 2:03}<" not in first
+    assert f"1\u2013{DASHBOARD_ROWS} of {DASHBOARD_ROWS + 2}" in first and "requirements=2" in first
+    second = client.get(url, {"requirements": 2, "testers": 1}).content.decode()
+    assert f"R-9{DASHBOARD_ROWS - 2:03}<" in second and f"R-9{DASHBOARD_ROWS - 1:03}<" in second
+    assert "R-1<" not in second and last_on_first not in second
+    assert "testers=1&amp;requirements=1" in second
 
 
 def test_asking_from_the_dashboard_builds_and_shows_the_report(

@@ -187,6 +187,8 @@ class Execution(models.Model):
         indexes = [
             models.Index(fields=["tester", "status"], name="execution_tester_status"),
             models.Index(fields=["plan", "is_latest", "status"], name="execution_plan_latest"),
+            # The default ordering within a plan: the API's executions list reads one page.
+            models.Index(fields=["plan", "case", "id"], name="execution_plan_case"),
         ]
 
     def __str__(self) -> str:
@@ -226,7 +228,9 @@ class StepResult(models.Model):
     recorded_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["execution", "position"]
+        # By the column, not the relation: "execution" would follow Execution's own
+        # ordering and join uat_execution into every prefetch of a page's step results.
+        ordering = ["execution_id", "position"]
         constraints = [
             models.UniqueConstraint(
                 fields=["execution", "position"], name="stepresult_position_unique"
@@ -265,7 +269,7 @@ class Evidence(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["execution", "uploaded_at"]
+        ordering = ["execution_id", "uploaded_at"]
         verbose_name_plural = "evidence"
 
     def __str__(self) -> str:
