@@ -1,0 +1,27 @@
+"""The state changes of UAT. One function per change; views, API actions, admin actions,
+commands and tasks all call these. Each runs in one transaction, writes its audit event in
+it, and refuses invalid input with a ``ValidationError`` whose message a user can act on.
+"""
+
+from .cases import case_version_record
+from .defects import defect_report, defect_report_escaped, defect_retests_queue, defect_transition
+from .errors import ConcurrentEditError, GateClosedError
+from .executions import evidence_attach, execution_record, execution_step_record
+from .plans import plan_assign, plan_clone
+from .releases import release_promote
+
+__all__ = [
+    "ConcurrentEditError",
+    "GateClosedError",
+    "case_version_record",
+    "defect_report",
+    "defect_report_escaped",
+    "defect_retests_queue",
+    "defect_transition",
+    "evidence_attach",
+    "execution_record",
+    "execution_step_record",
+    "plan_assign",
+    "plan_clone",
+    "release_promote",
+]

@@ -1,0 +1,208 @@
+"""Defects: reporting, moving through the workflow, queueing retests of a fix."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ..audit import event_record, events_record_many
+from ..models import (
+    RESOLVED_STATUSES,
+    CaseVersion,
+    Defect,
+    DefectStatus,
+    Execution,
+    ExecutionStatus,
+    Release,
+    Severity,
+)
+from ..models.defects import is_web_address
+from .cases import _current_versions
+from .executions import _step_count
+
+
+def _defect_errors(title: str, severity: str, external_url: str = "") -> dict[str, str]:
+    errors = {}
+    if external_url and not is_web_address(external_url):
+        errors["external_url"] = "Give the tracker link as an http:// or https:// address."
+    if not title.strip():
+        errors["title"] = "Give the defect a title."
+    if severity not in Severity.values:
+        errors["severity"] = "Choose a severity: critical, major, minor or trivial."
+    return errors
+
+
+@transaction.atomic
+def defect_report(
+    *,
+    execution: Execution,
+    actor,
+    title: str,
+    severity: str,
+    steps_to_reproduce: str = "",
+    step_position: int | None = None,
+    external_key: str = "",
+    external_url: str = "",
+) -> Defect:
+    """Report a defect found while running ``execution`` and link the two."""
+    errors = _defect_errors(title, severity, external_url)
+    if step_position is not None and not 1 <= step_position <= _step_count(execution):
+        errors["step_position"] = f"This case has no step {step_position}."
+    if errors:
+        raise ValidationError(errors)
+    defect = Defect.objects.create(
+        release=execution.plan.release,
+        title=title.strip(),
+        severity=severity,
+        steps_to_reproduce=steps_to_reproduce,
+        step_position=step_position,
+        environment=execution.environment,
+        build=execution.build,
+        reported_by=actor,
+        external_key=external_key,
+        external_url=external_url,
+    )
+    defect.executions.add(execution)
+    event_record(
+        actor=actor,
+        verb="defect.reported",
+        obj=defect,
+        after={"severity": severity, "execution": execution.pk, "title": defect.title},
+    )
+    return defect
+
+
+@transaction.atomic
+def defect_report_escaped(
+    *,
+    release: Release,
+    actor,
+    title: str,
+    severity: str,
+    build: str,
+    steps_to_reproduce: str = "",
+    external_key: str = "",
+    external_url: str = "",
+) -> Defect:
+    """Record a defect found in production: it escaped UAT and counts against the
+    release that let it through."""
+    errors = _defect_errors(title, severity, external_url)
+    if release.stage != Release.Stage.PRODUCTION:
+        errors["release"] = f"{release} has not reached production; report it from UAT."
+    if not build.strip():
+        errors["build"] = "Say which production build shows the defect."
+    if errors:
+        raise ValidationError(errors)
+    defect = Defect.objects.create(
+        release=release,
+        title=title.strip(),
+        severity=severity,
+        steps_to_reproduce=steps_to_reproduce,
+        found_in=Defect.FoundIn.PRODUCTION,
+        build=build.strip(),
+        reported_by=actor,
+        external_key=external_key,
+        external_url=external_url,
+    )
+    event_record(
+        actor=actor,
+        verb="defect.reported",
+        obj=defect,
+        after={"severity": severity, "found_in": "production", "title": defect.title},
+    )
+    return defect
+
+
+@transaction.atomic
+def defect_transition(*, defect: Defect, status: str, actor, note: str = "") -> Defect:
+    """Move a defect along its workflow. Marking it fixed queues retests of the failed
+    executions it blocks; verifying it needs a passing retest where UAT found it."""
+    defect = Defect.objects.select_for_update().get(pk=defect.pk)
+    if status not in DefectStatus.values:
+        raise ValidationError(f"Unknown defect status {status!r}.")
+    if not defect.can_move_to(status):
+        allowed = ", ".join(DefectStatus(s).label.lower() for s in defect.allowed_statuses)
+        raise ValidationError(
+            f"A {defect.get_status_display().lower()} defect cannot become "
+            f"{DefectStatus(status).label.lower()}; it can become: {allowed}."
+        )
+    if status == DefectStatus.VERIFIED and not defect.retest_passed:
+        raise ValidationError("A defect found in UAT is verified by a passing retest first.")
+    before = {"status": defect.status}
+    now = timezone.now()
+    defect.status = status
+    defect.resolved_at = now if status in RESOLVED_STATUSES else None
+    if status == DefectStatus.FIXED:
+        defect.fixed_at = now
+    defect.save(update_fields=["status", "resolved_at", "fixed_at", "updated_at"])
+    event_record(
+        actor=actor,
+        verb="defect.status_changed",
+        obj=defect,
+        before=before,
+        after={"status": status, "note": note},
+    )
+    if status == DefectStatus.FIXED:
+        defect_retests_queue(defect=defect, actor=actor)
+    return defect
+
+
+def _retest(failed: Execution, versions: dict[int, CaseVersion], actor) -> Execution:
+    # The retest runs where the plan runs now: the fix is in the currently deployed build.
+    environment = failed.plan.environment or failed.environment
+    return Execution(
+        plan_id=failed.plan_id,
+        case_id=failed.case_id,
+        case_version=versions[failed.case_id],
+        tester_id=failed.tester_id,
+        cohort_id=failed.cohort_id,
+        environment=environment,
+        build=environment.build if environment else failed.build,
+        is_latest=True,
+        retest_of=failed,
+        assigned_by=actor,
+    )
+
+
+@transaction.atomic
+def defect_retests_queue(*, defect: Defect, actor) -> list[Execution]:
+    """Give each failed execution the defect blocks a retest for its original tester,
+    against the case's current version; the retest becomes the run that counts for its
+    case until it is done. An execution already retested gets none, so calling this twice
+    queues nothing new. A fixed number of queries."""
+    failed = list(
+        defect.executions.filter(status=ExecutionStatus.FAILED, retests__isnull=True)
+        .select_related("plan__environment", "case")
+        .order_by("pk")
+    )
+    if not failed:
+        return []
+    versions = _current_versions(execution.case_id for execution in failed)
+    pairs = {(execution.plan_id, execution.case_id) for execution in failed}
+    same_case = Q()
+    for plan_id, case_id in pairs:
+        same_case |= Q(plan_id=plan_id, case_id=case_id)
+    Execution.objects.filter(same_case, is_latest=True).update(is_latest=False)
+    retests, counted = [], set()
+    for execution in failed:
+        retest = _retest(execution, versions, actor)
+        # Two testers who failed the same case both retest it; one run counts at a time.
+        retest.is_latest = (execution.plan_id, execution.case_id) not in counted
+        counted.add((execution.plan_id, execution.case_id))
+        retests.append(retest)
+    Execution.objects.bulk_create(retests)
+    by_id = {execution.pk: execution for execution in failed}
+    events_record_many(
+        actor=actor,
+        verb="execution.retest_queued",
+        entries=[
+            (
+                retest,
+                f"Retest of {by_id[retest.retest_of_id].case.key}",
+                {"retest_of": retest.retest_of_id, "defect": defect.pk},
+            )
+            for retest in retests
+        ],
+        release=defect.release,
+    )
+    return retests

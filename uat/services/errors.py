@@ -1,0 +1,27 @@
+"""Errors the services raise that callers answer specially."""
+
+from django.core.exceptions import ValidationError
+
+from ..models import Execution
+
+
+class ConcurrentEditError(ValidationError):
+    """Someone else saved the execution after this editor loaded it."""
+
+    def __init__(self, execution: Execution):
+        self.current = execution
+        super().__init__(
+            "Someone else saved this execution after you opened it. Your change was not "
+            "saved; the page now shows the current state.",
+            code="conflict",
+        )
+
+
+class GateClosedError(ValidationError):
+    """The gate did not say go: the promotion was refused, for ``decision.reasons``."""
+
+    def __init__(self, decision):
+        self.decision = decision
+        super().__init__(
+            [f"The gate says {decision.decision}.", *decision.reasons], code="gate_closed"
+        )
