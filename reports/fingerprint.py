@@ -31,18 +31,7 @@ from uat.models import Case, Defect, Execution, Plan, PlanSignoffRole, Waiver
 # Bump when the recipe changes, so old fingerprints never match new ones by accident.
 RECIPE = "greenlight-fingerprint-2"
 
-CRITERIA_FIELDS = (
-    "stage",
-    "min_execution_coverage",
-    "min_critical_pass_rate",
-    "min_pass_rate",
-    "max_open_critical_defects",
-    "max_open_major_defects",
-    "max_open_minor_defects",
-    "max_open_trivial_defects",
-    "require_requirement_coverage",
-    "min_beta_testers_per_critical_case",
-)
+CRITERIA_FIELDS = ("stage", *Plan.CRITERIA_FIELDS)
 
 
 def plan_inputs(plan: Plan, *, at=None) -> dict:

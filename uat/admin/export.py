@@ -45,7 +45,7 @@ def _field_value(field, value):
     return value
 
 
-class _Echo:
+class Echo:
     """Hands each row the csv writer formats straight back, so rows stream out."""
 
     def write(self, value: str) -> str:
@@ -53,7 +53,7 @@ class _Echo:
 
 
 def _rows(modeladmin, request, queryset, columns: list[str]):
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield writer.writerow(
         [str(label_for_field(name, modeladmin.model, modeladmin)) for name in columns]
     )

@@ -110,6 +110,20 @@ class PlanStatus(models.TextChoices):
 class Plan(models.Model):
     """The UAT plan of one release for one stage, with its scope and exit criteria."""
 
+    # The acceptance-criteria thresholds: what a report evaluates, its fingerprint
+    # digests, a clone copies and the API exposes.
+    CRITERIA_FIELDS = (
+        "min_execution_coverage",
+        "min_critical_pass_rate",
+        "min_pass_rate",
+        "max_open_critical_defects",
+        "max_open_major_defects",
+        "max_open_minor_defects",
+        "max_open_trivial_defects",
+        "require_requirement_coverage",
+        "min_beta_testers_per_critical_case",
+    )
+
     Stage = PlanStage
     Status = PlanStatus
 

@@ -126,21 +126,7 @@ def plan_assign(
     return created
 
 
-PLAN_CLONE_FIELDS = [
-    "name",
-    "objectives",
-    "scope_notes",
-    "owner",
-    "min_execution_coverage",
-    "min_critical_pass_rate",
-    "min_pass_rate",
-    "max_open_critical_defects",
-    "max_open_major_defects",
-    "max_open_minor_defects",
-    "max_open_trivial_defects",
-    "require_requirement_coverage",
-    "min_beta_testers_per_critical_case",
-]
+PLAN_CLONE_FIELDS = ["name", "objectives", "scope_notes", "owner", *Plan.CRITERIA_FIELDS]
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from reports.evidence import evidence_package_request
 from reports.models import EvidencePackage, ReportStatus
 
 from ..access import sees_everything, stake_releases
+from ..admin.export import Echo, csv_cell
 from ..models import Event, Release
 
 PAGE_SIZE = 50
@@ -73,26 +74,15 @@ def release_for_audit(user, release_id: int) -> Release:
     return get_object_or_404(releases, pk=release_id)
 
 
-def _csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet would run a cell starting with these as a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def _csv_response(release: Release, events) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
 
     def rows():
         yield writer.writerow(CSV_COLUMNS)
         for event in events.iterator(chunk_size=2000):
             yield writer.writerow(
                 [
-                    _csv_cell(value)
+                    csv_cell(value)
                     for value in (
                         event.created_at.isoformat(),
                         event.actor.email if event.actor else "system",
