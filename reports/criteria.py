@@ -137,6 +137,11 @@ def open_defects(plan: Plan, metrics: dict, severity: str, field: str) -> Criter
     )
 
 
+def _listed(keys: list[str], most: int = 10) -> str:
+    """The first ``most`` keys, saying when there are more."""
+    return ", ".join(keys[:most]) + (" and more" if len(keys) > most else "")
+
+
 def requirement_coverage(plan: Plan, metrics: dict) -> Criterion | None:
     if not plan.require_requirement_coverage:
         return None
@@ -148,7 +153,7 @@ def requirement_coverage(plan: Plan, metrics: dict) -> Criterion | None:
     elif not short:
         sentence = f"All {len(matrix)} requirements have a passing case and none has a failing one."
     else:
-        listed = ", ".join(short[:10]) + (" and more" if len(short) > 10 else "")
+        listed = _listed(short)
         sentence = (
             f"{len(satisfied)} of {len(matrix)} requirements have a passing case and no "
             f"failing one; not yet: {listed}."
@@ -178,7 +183,7 @@ def beta_testers(plan: Plan, metrics: dict) -> Criterion | None:
             f"{_plural(minimum, 'distinct beta tester')}."
         )
     else:
-        listed = ", ".join(short[:10]) + (" and more" if len(short) > 10 else "")
+        listed = _listed(short)
         sentence = (
             f"{len(short)} of {len(cases)} critical cases were passed by fewer than "
             f"{_plural(minimum, 'distinct beta tester')}: {listed}."
