@@ -219,10 +219,19 @@ class _Reader:
                 self.problem(table, case.row, "step", "A ready case needs at least one step.")
 
 
+# The largest file an import reads, however it arrives (admin, API, command): a bigger
+# spreadsheet is more likely a mistake or a zip bomb than a case library.
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+
+
 def _read(product: Product, files: list[tuple[str, bytes]]) -> _Reader:
     reader = _Reader(product)
     case_tables: dict[str, Table] = {}
     for name, data in files:
+        if len(data) > IMPORT_MAX_BYTES:
+            megabytes = IMPORT_MAX_BYTES // (1024 * 1024)
+            reader.problems.append(Problem(name, 0, "", f"The file is larger than {megabytes} MB."))
+            continue
         try:
             tables = read_tables(name, data)
         except UnreadableFile as error:

@@ -362,3 +362,16 @@ def test_executions_and_defects_export_as_xlsx(
     assert header[0] == first_column
     key = (lambda obj: obj.pk) if model is Execution else (lambda obj: obj.reference)
     assert sorted(row[0] for row in rows) == sorted(key(obj) for obj in chosen)
+
+
+def test_every_way_in_refuses_a_file_over_the_size_limit(monkeypatch):
+    """The limit lives in the import service, so the API and the command keep it too."""
+    from tests.factories import ProductFactory
+    from uat import imports
+
+    monkeypatch.setattr(imports, "IMPORT_MAX_BYTES", 10)
+    [problem] = imports.library_check(
+        product=ProductFactory(), files=[("cases.csv", b"case_key,title\nC-1,A long enough row\n")]
+    )
+    assert problem.source == "cases.csv"
+    assert "larger than" in problem.message

@@ -22,13 +22,12 @@ from ..exports import (
     library_file,
     table_file,
 )
-from ..imports import LibraryImportError, library_check, library_import
+from ..imports import IMPORT_MAX_BYTES, LibraryImportError, library_check, library_import
 from ..models import Defect, Execution, Product
 from ..spreadsheets import FORMATS
 
 # An upload larger than this is refused before it is read: a library of thousands of
 # cases is well under a megabyte as CSV.
-IMPORT_MAX_BYTES = 5 * 1024 * 1024
 IMPORT_PERMISSIONS = ("uat.add_case", "uat.change_case")
 SUFFIXES = tuple(f".{fmt}" for fmt in FORMATS)
 
