@@ -58,8 +58,10 @@ def run(
         started = time.perf_counter()
         product = build_scale(sized, progress=ProgressBar(size))
         with connection.cursor() as cursor:
-            # Fresh statistics for the planner, as autovacuum would gather after a load.
-            cursor.execute("ANALYZE")
+            # What autovacuum does after a bulk load: fresh statistics for the planner
+            # and, on PostgreSQL, the visibility map that lets aggregates read indexes
+            # alone (index-only scans).
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
         stream.write(f"  built in {time.perf_counter() - started:.1f}s; measuring\n")
         stream.flush()
         results += [result.as_dict() for result in measure_all(product, size, settings)]

@@ -9,8 +9,12 @@ expiring also makes the report stale.
 
 Computing it costs a fixed number of queries whatever the data size, and reads no rows
 in proportion to it: every input enters as aggregates the database works out. Executions
-and defects enter as aggregates that every change through the services moves (a count,
-the latest ``updated_at``, the sum of execution lock versions). Scope and coverage, sets
+enter as their plan's ``ExecutionTally``, a counter database triggers move on every
+insert, update or delete of one of them, whoever writes it: one row, where recipe 2
+aggregated every execution of the plan, retest history included (about 10 ms per call
+at 100,000 executions, growing with the history). Defects enter as aggregates that every
+change through the services moves (a count and the latest ``updated_at``; there are far
+fewer of them and they carry no history). Scope and coverage, sets
 of id pairs, enter as their power sums: the count, the sums of each column, of its
 squares and of the pair's product. Adding or removing a member moves the count,
 replacing one moves the sum of ids, editing a case moves the sum of versions (a version
@@ -26,10 +30,10 @@ import json
 from django.db.models import Count, F, Max, Sum
 from django.utils import timezone
 
-from uat.models import Case, Defect, Execution, Plan, PlanSignoffRole, Waiver
+from uat.models import Case, Defect, ExecutionTally, Plan, PlanSignoffRole, Waiver
 
 # Bump when the recipe changes, so old fingerprints never match new ones by accident.
-RECIPE = "greenlight-fingerprint-2"
+RECIPE = "greenlight-fingerprint-3"
 
 CRITERIA_FIELDS = ("stage", *Plan.CRITERIA_FIELDS)
 
@@ -48,9 +52,7 @@ def plan_inputs(plan: Plan, *, at=None) -> dict:
     coverage = Case.requirements.through.objects.filter(case_id__in=in_scope).aggregate(
         **_pair_sums("case_id", "requirement_id")
     )
-    executions = Execution.objects.filter(plan=plan).aggregate(
-        count=Count("id"), changed=Max("updated_at"), edits=Sum("lock_version")
-    )
+    executions = {"changes": _tally(ExecutionTally.objects.filter(plan_id=plan.pk)).get(plan.pk, 0)}
     defects = Defect.objects.filter(release_id=plan.release_id).aggregate(
         count=Count("id"), changed=Max("updated_at")
     )
@@ -111,13 +113,7 @@ def plans_fingerprints(plan_ids, *, at=None) -> dict[int, str]:
         .annotate(**_pair_sums("case_id", "requirement_id"))
         .order_by()
     }
-    executions = {
-        row.pop("plan_id"): row
-        for row in Execution.objects.filter(plan_id__in=plans)
-        .values("plan_id")
-        .annotate(count=Count("id"), changed=Max("updated_at"), edits=Sum("lock_version"))
-        .order_by()
-    }
+    executions = _tally(ExecutionTally.objects.filter(plan_id__in=plans))
     defects = {
         row.pop("release_id"): row
         for row in Defect.objects.filter(release_id__in=releases)
@@ -147,7 +143,7 @@ def plans_fingerprints(plan_ids, *, at=None) -> dict[int, str]:
             "signoff_roles": sorted(roles.get(pk, []), key=lambda r: (r[0], r[1] or 0)),
             "scope": scope.get(pk, EMPTY_SUMS),
             "coverage": coverage.get(pk, EMPTY_SUMS),
-            "executions": executions.get(pk, {"count": 0, "changed": None, "edits": None}),
+            "executions": {"changes": executions.get(pk, 0)},
             "defects": defects.get(release_id, {"count": 0, "changed": None}),
             "defect_links": links.get(release_id, {"count": 0, "ids": None}),
             "waivers": sorted(waivers.get(release_id, [])),
@@ -170,6 +166,12 @@ def _pair_sums(first: str, second: str) -> dict:
         "squares": Sum(F(first) * F(first)),
         "products": Sum(F(first) * F(second)),
     }
+
+
+def _tally(tallies) -> dict[int, int]:
+    """{plan id: how many times its executions changed}; a plan that never had an
+    execution has no row."""
+    return dict(tallies.values_list("plan_id", "changes"))
 
 
 def _grouped(rows) -> dict:

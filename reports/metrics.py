@@ -15,9 +15,11 @@ from django.db.models import Count, FilteredRelation, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from accounts.models import User
 from uat.models import (
     FINAL_STATUSES,
     OPEN_STATUSES,
+    Cohort,
     Defect,
     DefectStatus,
     Execution,
@@ -254,34 +256,54 @@ def _waiver_state(waiver: dict, at: dt.datetime) -> str:
 
 
 def _testers(plan: Plan) -> list[dict]:
-    """Who ran what: one row per tester and cohort. 1 query."""
+    """Who ran what: one row per tester and cohort. 3 queries.
+
+    The counts group the plan's executions by ids alone, which PostgreSQL reads from
+    the ``execution_plan_summary`` index; names join the few resulting rows after.
+    Grouping by the joined names instead joined and hashed every execution first."""
     final = Q(status__in=FINAL_STATUSES)
-    rows = (
+    # Counting a column of the index (never null) rather than the id keeps the scan on
+    # the index; COUNT(*) cannot take a filter in Django.
+    rows = list(
         Execution.objects.filter(plan=plan)
-        .values("tester_id", "tester__full_name", "tester__email", "cohort__name", "cohort__kind")
+        .values("tester_id", "cohort_id")
         .annotate(
-            assigned=Count("id"),
-            finished=Count("id", filter=final),
-            passed=Count("id", filter=Q(status=ExecutionStatus.PASSED)),
-            failed=Count("id", filter=Q(status=ExecutionStatus.FAILED)),
-            blocked=Count("id", filter=Q(status=ExecutionStatus.BLOCKED)),
+            assigned=Count("plan"),
+            finished=Count("plan", filter=final),
+            passed=Count("plan", filter=Q(status=ExecutionStatus.PASSED)),
+            failed=Count("plan", filter=Q(status=ExecutionStatus.FAILED)),
+            blocked=Count("plan", filter=Q(status=ExecutionStatus.BLOCKED)),
         )
-        .order_by("cohort__name", "tester__full_name", "tester_id")
+        .order_by()
     )
-    return [
+    users = {
+        user["id"]: user
+        for user in User.objects.filter(pk__in={row["tester_id"] for row in rows}).values(
+            "id", "full_name", "email"
+        )
+    }
+    cohorts = Cohort.objects.filter(pk__in={row["cohort_id"] for row in rows}).in_bulk()
+    testers = [
         {
-            "name": row["tester__full_name"] or row["tester__email"],
-            "cohort": row["cohort__name"],
-            "kind": row["cohort__kind"],
+            "name": users[row["tester_id"]]["full_name"] or users[row["tester_id"]]["email"],
+            "cohort": cohorts[row["cohort_id"]].name,
+            "kind": cohorts[row["cohort_id"]].kind,
             "assigned": row["assigned"],
             "finished": row["finished"],
             "passed": row["passed"],
             "failed": row["failed"],
             "blocked": row["blocked"],
             "pending": row["assigned"] - row["finished"],
+            "_order": (
+                cohorts[row["cohort_id"]].name,
+                users[row["tester_id"]]["full_name"],
+                row["tester_id"],
+            ),
         }
         for row in rows
     ]
+    testers.sort(key=lambda tester: tester.pop("_order"))
+    return testers
 
 
 def _per_day(plan: Plan) -> list[dict]:
@@ -291,9 +313,9 @@ def _per_day(plan: Plan) -> list[dict]:
         .annotate(day=TruncDate("finished_at"))
         .values("day")
         .annotate(
-            passed=Count("id", filter=Q(status=ExecutionStatus.PASSED)),
-            failed=Count("id", filter=Q(status=ExecutionStatus.FAILED)),
-            blocked=Count("id", filter=Q(status=ExecutionStatus.BLOCKED)),
+            passed=Count("plan", filter=Q(status=ExecutionStatus.PASSED)),
+            failed=Count("plan", filter=Q(status=ExecutionStatus.FAILED)),
+            blocked=Count("plan", filter=Q(status=ExecutionStatus.BLOCKED)),
         )
         .order_by("day")
     )
@@ -357,7 +379,7 @@ def _signoff_roles(plan: Plan) -> list[dict]:
 def plan_metrics(plan: Plan, *, at: dt.datetime | None = None) -> dict:
     """Every number of ``plan`` now (waivers as active at ``at``), as plain data.
 
-    Runs 12 queries whatever the data size, with ``plan.release.product`` loaded."""
+    Runs 14 queries whatever the data size, with ``plan.release.product`` loaded."""
     at = at or timezone.now()
     release = plan.release
     return {

@@ -50,7 +50,14 @@ def report_for(user, uuid) -> AcceptanceReport:
 
 def _latest_report(plan: Plan) -> tuple[AcceptanceReport | None, bool]:
     """The plan's newest report, and whether the data moved on since it was built."""
-    report = plan.reports.select_related("requested_by").order_by("-created_at").first()
+    # The stored HTML, metrics and criteria are the bulk of a report row; the panel
+    # shows none of them.
+    report = (
+        plan.reports.select_related("requested_by")
+        .defer("html", "metrics", "criteria")
+        .order_by("-created_at")
+        .first()
+    )
     stale = bool(report and report.is_ready and report.fingerprint != plan_fingerprint(plan))
     return report, stale
 

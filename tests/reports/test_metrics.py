@@ -113,8 +113,8 @@ def test_beta_passers_count_distinct_beta_testers(plan):
 
 def test_the_metrics_cost_a_fixed_number_of_queries(plan, django_assert_num_queries):
     plan = type(plan).objects.select_related("release__product").get(pk=plan.pk)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         plan_metrics(plan)
     grow(plan, 6)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         plan_metrics(plan)

@@ -85,10 +85,15 @@ def lead_client(client, lead):
     return client
 
 
+# Bookkeeping only the database writes, which nobody reads or edits.
+NOT_IN_ADMIN = {"uat.executiontally"}
+
+
 def test_every_model_of_the_apps_is_in_the_admin():
     for app_label in ("accounts", "uat", "reports"):
         for model in apps.get_app_config(app_label).get_models():
-            assert admin.site.is_registered(model), model
+            if model._meta.label_lower not in NOT_IN_ADMIN:
+                assert admin.site.is_registered(model), model
 
 
 @pytest.mark.parametrize("model", LEAD_MODELS, ids=lambda model: model._meta.label_lower)

@@ -474,9 +474,9 @@ class TestDefects:
             return defect
 
         small, large = fixed_defect_with(2), fixed_defect_with(12)
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             assert len(services.defect_retests_queue(defect=small, actor=lead)) == 2
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             assert len(services.defect_retests_queue(defect=large, actor=lead)) == 12
 
     def test_verifying_needs_a_passing_retest(self, execution, lead):

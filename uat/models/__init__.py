@@ -23,6 +23,7 @@ from .execution import (
     Evidence,
     Execution,
     ExecutionStatus,
+    ExecutionTally,
     StepResult,
     StepStatus,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "Evidence",
     "Execution",
     "ExecutionStatus",
+    "ExecutionTally",
     "Plan",
     "PlanSignoffRole",
     "Priority",

@@ -189,6 +189,22 @@ class Execution(models.Model):
             models.Index(fields=["plan", "is_latest", "status"], name="execution_plan_latest"),
             # The default ordering within a plan: the API's executions list reads one page.
             models.Index(fields=["plan", "case", "id"], name="execution_plan_case"),
+            # Every column the plan-wide aggregates read (the dashboard's tester table and
+            # results per day, the beta testers per case, the fingerprint), so PostgreSQL
+            # answers them from the index alone instead of visiting each row's page.
+            models.Index(
+                fields=[
+                    "plan",
+                    "tester",
+                    "cohort",
+                    "status",
+                    "finished_at",
+                    "case",
+                    "updated_at",
+                    "lock_version",
+                ],
+                name="execution_plan_summary",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -216,6 +232,25 @@ class Execution(models.Model):
         if StepStatus.PASSED in step_statuses:
             return ExecutionStatus.PASSED
         return None
+
+
+class ExecutionTally(models.Model):
+    """How many times the executions of one plan have changed: a counter the database
+    moves itself, by triggers (migration ``0005``), on every insert, update and delete
+    of an execution, whatever wrote it — the services, the admin, a bulk load or raw
+    SQL. The report fingerprint reads this one row instead of aggregating every
+    execution of the plan, retest history included, so checking a report for
+    staleness costs the same at any size.
+
+    Never written by the application. ``plan_id`` is a plain column, not a foreign
+    key: deleting a plan deletes its executions first, and their triggers touch its
+    row again."""
+
+    plan_id = models.BigIntegerField(primary_key=True)
+    changes = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"plan {self.plan_id}: {self.changes} changes"
 
 
 class StepResult(models.Model):

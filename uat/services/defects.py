@@ -182,7 +182,15 @@ def defect_retests_queue(*, defect: Defect, actor) -> list[Execution]:
     same_case = Q()
     for plan_id, case_id in pairs:
         same_case |= Q(plan_id=plan_id, case_id=case_id)
-    Execution.objects.filter(same_case, is_latest=True).update(is_latest=False)
+    # Locked in id order before the first write, which also locks each plan's
+    # ExecutionTally row (see execution_record).
+    counted_now = list(
+        Execution.objects.filter(same_case, is_latest=True)
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    Execution.objects.filter(pk__in=counted_now).update(is_latest=False)
     retests, counted = [], set()
     for execution in failed:
         retest = _retest(execution, versions, actor)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ..audit import event_record
@@ -116,10 +116,19 @@ def execution_record(
         raise ValidationError("Every step was skipped; at least one step must be run.")
     before = {"status": execution.status}
     # The partial unique index allows one latest execution per (plan, case): step the
-    # previous one down before this one takes its place.
-    Execution.objects.filter(plan_id=execution.plan_id, case_id=execution.case_id).exclude(
-        pk=execution.pk
-    ).filter(is_latest=True).update(is_latest=False)
+    # previous one down before this one takes its place. Both rows are locked, in id
+    # order, before either is written: the first write also locks the plan's
+    # ExecutionTally row, which a tester saving one of them meanwhile would otherwise
+    # wait for while holding the row this needs — a deadlock.
+    locked = list(
+        Execution.objects.filter(plan_id=execution.plan_id, case_id=execution.case_id)
+        .filter(Q(is_latest=True) | Q(pk=execution.pk))
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if previous := [pk for pk in locked if pk != execution.pk]:
+        Execution.objects.filter(pk__in=previous).update(is_latest=False)
     changes = {
         "status": result,
         "finished_at": timezone.now(),
