@@ -11,7 +11,7 @@ fingerprint (``reports.fingerprint``) digests.
 
 import datetime as dt
 
-from django.db.models import Count, FilteredRelation, Q
+from django.db.models import Count, FilteredRelation, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -23,7 +23,9 @@ from uat.models import (
     Defect,
     DefectStatus,
     Execution,
+    ExecutionHourTally,
     ExecutionStatus,
+    ExecutionTesterTally,
     Plan,
     Priority,
     Release,
@@ -143,14 +145,17 @@ def _requirements(plan: Plan) -> list[dict]:
         )
         .order_by("key")
     )
+    # From the open defects' links to this plan's runs: far fewer rows than the runs
+    # themselves, which starting from the requirements joined, history included.
     defects = dict(
-        Requirement.objects.filter(
-            cases__plans=plan,
-            cases__executions__plan=plan,
-            cases__executions__defects__status__in=OPEN_STATUSES,
+        Defect.executions.through.objects.filter(
+            defect__status__in=OPEN_STATUSES,
+            execution__plan=plan,
+            execution__case__plans=plan,
+            execution__case__requirements__isnull=False,
         )
-        .values_list("id")
-        .annotate(n=Count("cases__executions__defects", distinct=True))
+        .values_list("execution__case__requirements")
+        .annotate(n=Count("defect_id", distinct=True))
         .order_by()
     )
     matrix = []
@@ -256,66 +261,70 @@ def _waiver_state(waiver: dict, at: dt.datetime) -> str:
 
 
 def _testers(plan: Plan) -> list[dict]:
-    """Who ran what: one row per tester and cohort. 3 queries.
+    """Who ran what: one row per tester and cohort, retests included. 3 queries.
 
-    The counts group the plan's executions by ids alone, which PostgreSQL reads from
-    the ``execution_plan_summary`` index; names join the few resulting rows after.
-    Grouping by the joined names instead joined and hashed every execution first."""
-    final = Q(status__in=FINAL_STATUSES)
-    # Counting a column of the index (never null) rather than the id keeps the scan on
-    # the index; COUNT(*) cannot take a filter in Django.
+    The counts come from ``ExecutionTesterTally``, which database triggers keep per
+    (tester, cohort, state), so the table costs the same however long the history;
+    names join the few resulting rows after."""
+
+    def runs(*statuses) -> Sum:
+        return Sum("runs", filter=Q(status__in=statuses), default=0)
+
     rows = list(
-        Execution.objects.filter(plan=plan)
+        ExecutionTesterTally.objects.filter(plan_id=plan.pk, runs__gt=0)
         .values("tester_id", "cohort_id")
         .annotate(
-            assigned=Count("plan"),
-            finished=Count("plan", filter=final),
-            passed=Count("plan", filter=Q(status=ExecutionStatus.PASSED)),
-            failed=Count("plan", filter=Q(status=ExecutionStatus.FAILED)),
-            blocked=Count("plan", filter=Q(status=ExecutionStatus.BLOCKED)),
+            assigned=Sum("runs"),
+            finished=runs(*FINAL_STATUSES),
+            passed=runs(ExecutionStatus.PASSED),
+            failed=runs(ExecutionStatus.FAILED),
+            blocked=runs(ExecutionStatus.BLOCKED),
         )
         .order_by()
     )
-    users = {
-        user["id"]: user
-        for user in User.objects.filter(pk__in={row["tester_id"] for row in rows}).values(
-            "id", "full_name", "email"
-        )
-    }
+    users = User.objects.filter(pk__in={row["tester_id"] for row in rows}).in_bulk()
     cohorts = Cohort.objects.filter(pk__in={row["cohort_id"] for row in rows}).in_bulk()
-    testers = [
-        {
-            "name": users[row["tester_id"]]["full_name"] or users[row["tester_id"]]["email"],
-            "cohort": cohorts[row["cohort_id"]].name,
-            "kind": cohorts[row["cohort_id"]].kind,
-            "assigned": row["assigned"],
-            "finished": row["finished"],
-            "passed": row["passed"],
-            "failed": row["failed"],
-            "blocked": row["blocked"],
-            "pending": row["assigned"] - row["finished"],
-            "_order": (
-                cohorts[row["cohort_id"]].name,
-                users[row["tester_id"]]["full_name"],
-                row["tester_id"],
-            ),
-        }
-        for row in rows
-    ]
-    testers.sort(key=lambda tester: tester.pop("_order"))
+    testers = []
+    for row in sorted(
+        rows,
+        key=lambda row: (
+            cohorts[row["cohort_id"]].name,
+            users[row["tester_id"]].full_name,
+            row["tester_id"],
+        ),
+    ):
+        user, cohort = users[row["tester_id"]], cohorts[row["cohort_id"]]
+        testers.append(
+            {
+                "name": user.full_name or user.email,
+                "cohort": cohort.name,
+                "kind": cohort.kind,
+                "assigned": row["assigned"],
+                "finished": row["finished"],
+                "passed": row["passed"],
+                "failed": row["failed"],
+                "blocked": row["blocked"],
+                "pending": row["assigned"] - row["finished"],
+            }
+        )
     return testers
 
 
 def _per_day(plan: Plan) -> list[dict]:
-    """Results recorded per day, retests included. 1 query."""
+    """Results recorded per day (in ``TIME_ZONE``), retests included, from the hourly
+    ``ExecutionHourTally`` the database keeps. 1 query."""
+
+    def results(status: str) -> Sum:
+        return Sum("results", filter=Q(status=status), default=0)
+
     rows = (
-        Execution.objects.filter(plan=plan, status__in=FINAL_STATUSES, finished_at__isnull=False)
-        .annotate(day=TruncDate("finished_at"))
+        ExecutionHourTally.objects.filter(plan_id=plan.pk, results__gt=0)
+        .annotate(day=TruncDate("hour"))
         .values("day")
         .annotate(
-            passed=Count("plan", filter=Q(status=ExecutionStatus.PASSED)),
-            failed=Count("plan", filter=Q(status=ExecutionStatus.FAILED)),
-            blocked=Count("plan", filter=Q(status=ExecutionStatus.BLOCKED)),
+            passed=results(ExecutionStatus.PASSED),
+            failed=results(ExecutionStatus.FAILED),
+            blocked=results(ExecutionStatus.BLOCKED),
         )
         .order_by("day")
     )
@@ -345,15 +354,25 @@ def _escaped(plan: Plan) -> list[dict]:
 
 
 def _beta_passers(plan: Plan) -> list[dict]:
-    """For each critical case in scope, how many distinct beta testers passed it. 1 query."""
-    passed_by_beta = Q(
-        executions__plan=plan,
-        executions__status=ExecutionStatus.PASSED,
-        executions__cohort__kind="beta",
-    )
+    """For each critical case in scope, how many distinct beta testers passed it. 1 query.
+
+    Only this plan's passed runs are joined: a filter inside the count alone joined
+    every run of each case, in every plan, before discarding most."""
     rows = (
         plan.cases.filter(priority=Priority.CRITICAL)
-        .annotate(testers=Count("executions__tester", filter=passed_by_beta, distinct=True))
+        .annotate(
+            passes=FilteredRelation(
+                "executions",
+                condition=Q(executions__plan=plan, executions__status=ExecutionStatus.PASSED),
+            )
+        )
+        .annotate(
+            testers=Count(
+                "passes__tester",
+                filter=Q(passes__cohort__kind=Cohort.Kind.BETA),
+                distinct=True,
+            )
+        )
         .values("key", "title", "testers")
         .order_by("key")
     )

@@ -1,11 +1,24 @@
 """The database keeps each plan's execution change counter itself, whoever writes."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from reports.fingerprint import plan_fingerprint
-from tests.factories import ExecutionFactory, PlanFactory
-from uat.models import Execution, ExecutionStatus, ExecutionTally
+from tests.factories import ExecutionFactory, PlanFactory, UserFactory
+from uat import services
+from uat.models import (
+    FINAL_STATUSES,
+    Execution,
+    ExecutionHourTally,
+    ExecutionStatus,
+    ExecutionTally,
+    ExecutionTesterTally,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +86,81 @@ def test_a_change_no_service_made_still_makes_reports_stale(execution):
     with connection.cursor() as cursor:
         cursor.execute("UPDATE uat_execution SET notes = 'raw' WHERE id = %s", [execution.pk])
     assert plan_fingerprint(execution.plan) != before
+
+
+# The dashboard's tallies: whatever happens to executions, they agree with counting the
+# executions themselves.
+
+
+def counted_by_tester(plan) -> dict:
+    rows = (
+        Execution.objects.filter(plan=plan)
+        .values("tester_id", "cohort_id", "status")
+        .annotate(n=Count("id"))
+    )
+    return {(r["tester_id"], r["cohort_id"], r["status"]): r["n"] for r in rows}
+
+
+def tallied_by_tester(plan) -> dict:
+    rows = ExecutionTesterTally.objects.filter(plan_id=plan.pk, runs__gt=0)
+    return {(r.tester_id, r.cohort_id, r.status): r.runs for r in rows}
+
+
+def counted_by_day(plan) -> dict:
+    rows = (
+        Execution.objects.filter(plan=plan, status__in=FINAL_STATUSES)
+        .annotate(day=TruncDate("finished_at"))
+        .values("day", "status")
+        .annotate(n=Count("id"))
+    )
+    return {(r["day"], r["status"]): r["n"] for r in rows}
+
+
+def tallied_by_day(plan) -> dict:
+    rows = (
+        ExecutionHourTally.objects.filter(plan_id=plan.pk, results__gt=0)
+        .annotate(day=TruncDate("hour"))
+        .values("day", "status")
+        .annotate(n=Sum("results"))
+    )
+    return {(r["day"], r["status"]): r["n"] for r in rows}
+
+
+def assert_tallies_agree(*plans):
+    for plan in plans:
+        assert tallied_by_tester(plan) == counted_by_tester(plan)
+        assert tallied_by_day(plan) == counted_by_day(plan)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Tokyo"])
+def test_the_dashboard_tallies_follow_every_kind_of_write(settings, zone):
+    settings.TIME_ZONE = zone
+    first = ExecutionFactory()
+    plan, other = first.plan, PlanFactory()
+    late = timezone.now().replace(hour=23, minute=30)
+    runs = [
+        ExecutionFactory(plan=plan, case=first.case, is_latest=False, passed=True),
+        ExecutionFactory(plan=plan, case=first.case, is_latest=False, failed=True),
+        ExecutionFactory(plan=plan, is_latest=True),
+    ]
+    assert len(counted_by_day(plan)) == 2 and len(counted_by_tester(plan)) == 4
+    assert_tallies_agree(plan)
+    Execution.objects.filter(pk=runs[2].pk).update(status=ExecutionStatus.BLOCKED, finished_at=late)
+    Execution.objects.filter(pk=runs[0].pk).update(finished_at=late - dt.timedelta(days=2))
+    Execution.objects.filter(pk=runs[1].pk).update(tester=UserFactory())
+    Execution.objects.filter(pk=first.pk).update(notes="Only the notes: no tally moves.")
+    assert_tallies_agree(plan)
+    Execution.objects.filter(pk=runs[1].pk).update(plan=other)
+    runs[0].delete()
+    assert_tallies_agree(plan, other)
+
+
+def test_recording_through_the_services_keeps_the_tallies(lead, tester):
+    execution = ExecutionFactory(tester=tester)
+    for position in range(1, len(execution.case_version.steps) + 1):
+        services.execution_step_record(
+            execution=execution, position=position, status="passed", actor=tester
+        )
+        execution.refresh_from_db()
+    services.execution_record(execution=execution, actor=tester)
+    assert_tallies_agree(execution.plan)

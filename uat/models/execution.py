@@ -253,6 +253,53 @@ class ExecutionTally(models.Model):
         return f"plan {self.plan_id}: {self.changes} changes"
 
 
+class ExecutionTesterTally(models.Model):
+    """How many of a plan's executions each tester holds in each cohort and state,
+    retests and history included: the release dashboard's tester table. Kept by
+    database triggers (migration ``0006``) like ``ExecutionTally``, so the table costs
+    the same however long the history; never written by the application."""
+
+    plan_id = models.BigIntegerField()
+    tester_id = models.BigIntegerField()
+    cohort_id = models.BigIntegerField()
+    status = models.CharField(max_length=12)
+    runs = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan_id", "tester_id", "cohort_id", "status"],
+                name="execution_tester_tally_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"plan {self.plan_id}, tester {self.tester_id}: {self.runs} {self.status}"
+
+
+class ExecutionHourTally(models.Model):
+    """How many results (passed, failed, blocked) a plan's executions recorded in each
+    hour (UTC), retests included: the dashboard's results per day, summed into days of
+    the site's time zone. Kept by database triggers (migration ``0006``); never written
+    by the application. Hours, not days, so the days follow ``TIME_ZONE`` (exactly for
+    zones a whole number of hours from UTC)."""
+
+    plan_id = models.BigIntegerField()
+    hour = models.DateTimeField()
+    status = models.CharField(max_length=12)
+    results = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan_id", "hour", "status"], name="execution_hour_tally_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"plan {self.plan_id}, {self.hour:%Y-%m-%d %H}h: {self.results} {self.status}"
+
+
 class StepResult(models.Model):
     """The result of one step of the pinned case version, with what actually happened."""
 
