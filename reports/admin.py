@@ -26,11 +26,12 @@ class AcceptanceReportAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
         "plan",
         "status",
         "decision",
+        "emails",
         "requested_by",
         "created_at",
         "finished_at",
     )
-    list_filter = ("status", "decision", ("plan", PlanFilter))
+    list_filter = ("status", "decision", "emails", ("plan", PlanFilter))
     search_fields = ("uuid", "fingerprint", "plan__name", "plan__release__version")
     list_select_related = ("plan__release__product", "requested_by")
     date_hierarchy = "created_at"
@@ -44,7 +45,8 @@ class AcceptanceReportAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
         "pdf",
         "error",
         "requested_by",
-        ("created_at", "started_at", "finished_at"),
+        ("created_at", "queued_at", "started_at", "finished_at"),
+        ("emails", "emails_queued_at"),
     )
     readonly_fields = ("metrics_table", "criteria_table")
 
@@ -102,7 +104,15 @@ class WebhookAdmin(GreenlightAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
-    list_display = ("topic", "webhook", "status", "response_status", "attempts", "created_at")
+    list_display = (
+        "topic",
+        "webhook",
+        "status",
+        "response_status",
+        "attempts",
+        "created_at",
+        "queued_at",
+    )
     list_filter = ("status", "topic", "webhook")
     search_fields = ("event_id", "webhook__name", "last_error")
     list_select_related = ("webhook",)

@@ -177,7 +177,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 class PlanReportsView(APIView):
     """POST: ask for the acceptance report of a plan's current data. A new report is
     built in the background (202); while nothing changed, the existing one comes back
-    (202 while it is being built, 200 once ready)."""
+    (202 while it is being built, 200 once ready). ``error`` is empty unless the job
+    queue cannot be reached: the report is saved and will be built once it is back."""
 
     @extend_schema(
         request=None,
@@ -188,6 +189,9 @@ class PlanReportsView(APIView):
                     "id": serializers.UUIDField(),
                     "url": serializers.URLField(),
                     "status": serializers.CharField(),
+                    "error": serializers.CharField(
+                        help_text="Empty, or why the build is delayed (the job queue is down)."
+                    ),
                 },
             ),
         },
@@ -200,7 +204,7 @@ class PlanReportsView(APIView):
         url = request.build_absolute_uri(reverse("report-detail", args=[report.uuid]))
         code = status.HTTP_200_OK if report.is_ready else status.HTTP_202_ACCEPTED
         return Response(
-            {"id": str(report.uuid), "url": url, "status": report.status},
+            {"id": str(report.uuid), "url": url, "status": report.status, "error": report.error},
             status=code,
             headers={"Location": url},
         )

@@ -17,7 +17,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -142,10 +142,15 @@ def report_email_context(report: AcceptanceReport) -> dict:
 
 def report_emails_send(*, report_id: int, final: bool = False) -> int:
     """Email a ready report, PDF attached, to each stakeholder of its plan: exactly once
-    per recipient per report however often this runs. Returns how many were sent now."""
+    per recipient per report however often this runs. Returns how many were sent now.
+    Once no delivery is left pending, the report's emails are marked done."""
     report = AcceptanceReport.objects.select_related("plan__release__product").get(pk=report_id)
     if not report.is_ready:
         return 0
+    # Still at it: the sweeper leaves alone emails tried in the last few minutes.
+    AcceptanceReport.objects.filter(pk=report.pk, emails=AcceptanceReport.Emails.QUEUED).update(
+        emails_queued_at=timezone.now()
+    )
     deliveries = [
         EmailDelivery.objects.get_or_create(
             kind=EmailDelivery.Kind.REPORT,
@@ -157,6 +162,7 @@ def report_emails_send(*, report_id: int, final: bool = False) -> int:
     ]
     pending = [d for d in deliveries if d.status == DeliveryStatus.PENDING]
     if not pending:
+        report_emails_done(report=report)
         return 0
     context = report_email_context(report)
     with report.pdf.open("rb") as handle:
@@ -171,7 +177,30 @@ def report_emails_send(*, report_id: int, final: bool = False) -> int:
             delivery=delivery, name="report_ready", context=context, attachments=[pdf]
         )
 
-    return _send_all(pending, send, final=final)
+    sent = _send_all(pending, send, final=final)
+    report_emails_done(report=report)
+    return sent
+
+
+def report_emails_done(*, report: AcceptanceReport) -> bool:
+    """Mark the report's emails done if none of its deliveries is pending any more (each
+    was sent, or failed for good). Returns whether it was marked now."""
+    pending = EmailDelivery.objects.filter(
+        kind=EmailDelivery.Kind.REPORT, report_id=OuterRef("pk"), status=DeliveryStatus.PENDING
+    )
+    return bool(
+        AcceptanceReport.objects.filter(pk=report.pk)
+        .exclude(emails=AcceptanceReport.Emails.DONE)
+        .exclude(Exists(pending))
+        .update(emails=AcceptanceReport.Emails.DONE)
+    )
+
+
+def report_emails_retry_at(*, report_id: int, due: dt.datetime) -> None:
+    """A retry of the report's emails is due at ``due``: the sweeper waits for it."""
+    AcceptanceReport.objects.filter(pk=report_id, emails=AcceptanceReport.Emails.QUEUED).update(
+        emails_queued_at=due
+    )
 
 
 # ---------------------------------------------------------------------------- digest

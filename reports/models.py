@@ -16,6 +16,16 @@ class ReportDecision(models.TextChoices):
     NO_GO = "no-go", "No-go"
 
 
+class ReportEmails(models.TextChoices):
+    """Where a report's emails to its stakeholders stand: the durable marker the sweeper
+    reads to find emails whose task was never queued or was lost."""
+
+    NONE = "", "None yet"  # not ready yet (or built before emails were tracked)
+    WANTED = "wanted", "Wanted"  # ready; the email task is not queued
+    QUEUED = "queued", "Queued"  # the email task was queued at emails_queued_at
+    DONE = "done", "Done"  # every recipient's delivery is sent or failed for good
+
+
 class AcceptanceReport(models.Model):
     """An immutable snapshot of a plan's results, criteria and decision.
 
@@ -25,6 +35,7 @@ class AcceptanceReport(models.Model):
 
     Status = ReportStatus
     Decision = ReportDecision
+    Emails = ReportEmails
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     plan = models.ForeignKey("uat.Plan", on_delete=models.PROTECT, related_name="reports")
@@ -46,10 +57,33 @@ class AcceptanceReport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its build was last queued; empty if never."
+    )
+    emails = models.CharField(max_length=6, choices=Emails, default=Emails.NONE, blank=True)
+    emails_queued_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the email task was last queued or last ran, or when its retry is due.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         get_latest_by = "created_at"
+        # The sweeper (every minute) reads only the few reports still to build or to
+        # mail: partial indexes keep that cheap however many reports there are.
+        indexes = [
+            models.Index(
+                fields=["queued_at"],
+                condition=models.Q(status__in=[ReportStatus.PENDING, ReportStatus.RUNNING]),
+                name="report_unbuilt",
+            ),
+            models.Index(
+                fields=["emails_queued_at"],
+                condition=models.Q(emails__in=[ReportEmails.WANTED, ReportEmails.QUEUED]),
+                name="report_emails_outstanding",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=ReportStatus.values), name="report_status_valid"
@@ -57,6 +91,14 @@ class AcceptanceReport(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(status="ready") | ~models.Q(decision=""),
                 name="report_ready_has_decision",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(emails__in=ReportEmails.values), name="report_emails_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(emails=ReportEmails.QUEUED)
+                | models.Q(emails_queued_at__isnull=False),
+                name="report_emails_queued_at",
             ),
         ]
 
@@ -166,10 +208,22 @@ class WebhookDelivery(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its task was last queued or last ran, or when its retry is due.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(
+                fields=["queued_at"],
+                condition=models.Q(status=DeliveryStatus.PENDING),
+                name="webhook_delivery_pending",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["webhook", "event_id"], name="webhook_delivery_once"),
         ]

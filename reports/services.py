@@ -28,7 +28,7 @@ from .fingerprint import plan_fingerprint
 from .gate import gate_refresh
 from .metrics import plan_metrics
 from .models import AcceptanceReport
-from .webhooks import report_ready_payload, webhook_emit
+from .webhooks import report_ready_payload, webhook_emit, webhooks_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ ACTIVE = (
     AcceptanceReport.Status.RUNNING,
     AcceptanceReport.Status.READY,
 )
+UNBUILT = (AcceptanceReport.Status.PENDING, AcceptanceReport.Status.RUNNING)
 
 
 @transaction.atomic
@@ -70,9 +71,10 @@ QUEUE_DOWN = (
 
 
 def report_enqueue(*, report: AcceptanceReport) -> bool:
-    """Queue the build of a pending report. When the broker cannot be reached the report
-    stays pending, saved, with a note for the QA lead; the sweeper queues it again once the
-    broker is back (``reports_sweep``). Returns whether it was queued."""
+    """Queue the build of a pending report and note when (``queued_at``). When the broker
+    cannot be reached the report stays pending, saved, with a note for the QA lead; the
+    sweeper queues it again once the broker is back (``reports_sweep``). Returns whether
+    it was queued."""
     from .tasks import report_build_task
 
     try:
@@ -84,25 +86,107 @@ def report_enqueue(*, report: AcceptanceReport) -> bool:
         ).update(error=QUEUE_DOWN)
         report.error = QUEUE_DOWN
         return False
+    # A pending or running report has no error but QUEUE_DOWN, which is over now. (An
+    # eager build has finished already and keeps its own.)
+    AcceptanceReport.objects.filter(pk=report.pk, status__in=UNBUILT).update(
+        queued_at=timezone.now(), error=""
+    )
+    if report.error == QUEUE_DOWN:
+        report.error = ""
     return True
 
 
+def _last_queued_before(since: dt.datetime, *, queued_at: str, otherwise: str) -> Q:
+    """Queued last before ``since``, or never queued and ``otherwise`` before it (so a
+    task queued just now, after its commit, is not queued twice)."""
+    return Q(**{f"{queued_at}__lt": since}) | Q(
+        **{f"{queued_at}__isnull": True, f"{otherwise}__lt": since}
+    )
+
+
 def reports_sweep() -> int:
-    """Queue again the reports nobody is building: pending longer than
-    ``REPORT_SWEEP_AFTER_SECONDS`` (their task was lost, or never queued because the broker
-    was down) and running longer than ``REPORT_RECLAIM_AFTER_SECONDS`` (their worker died).
+    """Queue again the reports nobody is building: pending (their task was lost, or never
+    queued because the broker was down) or running longer than
+    ``REPORT_RECLAIM_AFTER_SECONDS`` (their worker died) — but only those not queued in the
+    last ``REPORT_SWEEP_AFTER_SECONDS``, so slow workers do not get a copy every minute.
     The build claims each report, so one queued twice is still built once."""
     now = timezone.now()
-    pending_since = now - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS)
+    since = now - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS)
+    pending = Q(status=AcceptanceReport.Status.PENDING) & _last_queued_before(
+        since, queued_at="queued_at", otherwise="created_at"
+    )
+    abandoned = Q(status=AcceptanceReport.Status.RUNNING, started_at__lt=_abandoned_before(now)) & (
+        Q(queued_at__isnull=True) | Q(queued_at__lt=since)
+    )
     stuck = (
-        AcceptanceReport.objects.filter(
-            Q(status=AcceptanceReport.Status.PENDING, created_at__lt=pending_since)
-            | Q(status=AcceptanceReport.Status.RUNNING, started_at__lt=_abandoned_before(now))
+        AcceptanceReport.objects.filter(pending | abandoned)
+        .only("pk", "uuid", "error")
+        .order_by("pk")
+    )
+    return _requeue(stuck, report_enqueue, "acceptance report(s) nobody was building")
+
+
+def _requeue(reports, enqueue, what: str) -> int:
+    """Queue each report again with ``enqueue`` (which logs its own failures); log how
+    many were queued, for the operator: a steady count means tasks keep getting lost."""
+    queued = sum(enqueue(report=report) for report in reports)
+    if queued:
+        logger.warning("The sweeper queued again %d %s", queued, what)
+    return queued
+
+
+def report_emails_enqueue(*, report: AcceptanceReport) -> bool:
+    """Queue the emails of a ready report whose emails are outstanding (``emails`` is
+    wanted or queued), marking them queued first: a fast worker's own marks then come
+    after ours. When the broker cannot be reached they go back to wanted, for the sweeper
+    (``report_emails_sweep``). Returns whether they were queued."""
+    from .tasks import report_emails_task
+
+    Emails = AcceptanceReport.Emails
+    outstanding = AcceptanceReport.objects.filter(
+        pk=report.pk, emails__in=[Emails.WANTED, Emails.QUEUED]
+    )
+    if not outstanding.update(emails=Emails.QUEUED, emails_queued_at=timezone.now()):
+        return False  # sent already
+    try:
+        report_emails_task.delay(report.pk)
+    except (OperationalError, OSError):
+        logger.exception("Could not queue the emails of report %s; the sweeper will", report.uuid)
+        AcceptanceReport.objects.filter(pk=report.pk, emails=Emails.QUEUED).update(
+            emails=Emails.WANTED, emails_queued_at=None
         )
+        return False
+    return True
+
+
+def report_emails_sweep() -> int:
+    """Queue again the emails of ready reports that are still outstanding: never queued
+    (the broker was down when the report was built) or queued, or last tried, longer than
+    ``REPORT_SWEEP_AFTER_SECONDS`` ago (the task was lost). A retry waiting for its
+    backoff is not touched: its due time is its ``emails_queued_at``. Each recipient's
+    delivery is recorded, so no one gets an email twice."""
+    since = timezone.now() - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS)
+    Emails = AcceptanceReport.Emails
+    outstanding = (
+        AcceptanceReport.objects.filter(
+            status=AcceptanceReport.Status.READY, emails__in=[Emails.WANTED, Emails.QUEUED]
+        )
+        .filter(_last_queued_before(since, queued_at="emails_queued_at", otherwise="finished_at"))
         .only("pk", "uuid")
         .order_by("pk")
     )
-    return sum(report_enqueue(report=report) for report in stuck)
+    return _requeue(outstanding, report_emails_enqueue, "report email job(s) lost or never queued")
+
+
+def jobs_sweep() -> dict[str, int]:
+    """The sweeper's round (beat, every minute): queue again the report builds, report
+    emails and webhook deliveries whose task was lost or never queued. Returns how many
+    of each were queued."""
+    return {
+        "reports": reports_sweep(),
+        "emails": report_emails_sweep(),
+        "webhooks": webhooks_sweep(),
+    }
 
 
 def _abandoned_before(now: dt.datetime) -> dt.datetime:
@@ -223,6 +307,7 @@ def _build(report: AcceptanceReport) -> None:
             html=html,
             pdf=report.pdf.name,
             finished_at=timezone.now(),
+            emails=AcceptanceReport.Emails.WANTED,
         )
         if not updated:
             raise ValidationError("The report was no longer being built.")
@@ -233,10 +318,10 @@ def _build(report: AcceptanceReport) -> None:
             after={"decision": decision, "fingerprint": fingerprint},
             release=plan.release,
         )
-        from .tasks import report_emails_task
-
-        # Robust: a broker hiccup queueing the emails must not undo a built report.
-        transaction.on_commit(lambda: report_emails_task.delay(report.pk), robust=True)
+        # The emails are wanted from the commit on (the marker above); should queueing
+        # them fail, the sweeper queues them later. Robust: nothing here may undo a
+        # built report.
+        transaction.on_commit(lambda: report_emails_enqueue(report=report), robust=True)
         report.refresh_from_db()
         webhook_emit(
             topic="report.ready", payload=report_ready_payload(report), product=plan.release.product

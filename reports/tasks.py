@@ -21,14 +21,17 @@ def _backoff(retries: int) -> int:
     return settings.EMAIL_RETRY_DELAY * 2**retries
 
 
-def _mail_task(task, send, retry_kwargs: dict | None = None, **kwargs) -> int:
+def _mail_task(task, send, retry_kwargs: dict | None = None, on_retry=None, **kwargs) -> int:
+    """Run ``send``; on a transient failure retry with backoff, first telling ``on_retry``
+    when the retry is due."""
     final = task.request.retries >= task.max_retries
     try:
         return send(final=final, **kwargs)
     except emails.MailUnavailable as error:
-        raise task.retry(
-            exc=error, countdown=_backoff(task.request.retries), kwargs=retry_kwargs
-        ) from error
+        countdown = _backoff(task.request.retries)
+        if on_retry is not None:
+            on_retry(timezone.now() + dt.timedelta(seconds=countdown))
+        raise task.retry(exc=error, countdown=countdown, kwargs=retry_kwargs) from error
 
 
 @shared_task(acks_late=True, time_limit=600, soft_time_limit=540)
@@ -38,9 +41,10 @@ def report_build_task(report_id: int) -> str:
 
 
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
-def reports_sweep_task() -> int:
-    """Queue again the reports nobody is building (beat, every minute)."""
-    return services.reports_sweep()
+def reports_sweep_task() -> dict[str, int]:
+    """Queue again the report builds, report emails and webhook deliveries whose task was
+    lost or never queued (beat, every minute)."""
+    return services.jobs_sweep()
 
 
 @shared_task(
@@ -48,7 +52,11 @@ def reports_sweep_task() -> int:
 )
 def report_emails_task(self, report_id: int) -> int:
     """Email a ready report to its plan's stakeholders, each exactly once."""
-    return _mail_task(self, emails.report_emails_send, report_id=report_id)
+
+    def retry_at(due: dt.datetime) -> None:
+        emails.report_emails_retry_at(report_id=report_id, due=due)
+
+    return _mail_task(self, emails.report_emails_send, on_retry=retry_at, report_id=report_id)
 
 
 def _day(day: str | None) -> str:

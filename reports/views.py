@@ -136,10 +136,12 @@ def report_ask(request, plan_id: int):
     plan = plan_for(request.user, plan_id)
     if not request.user.has_perm(REQUEST_PERMISSION):
         raise PermissionDenied("Only QA leads ask for acceptance reports.")
-    _, created = report_request(plan=plan, actor=request.user)
-    if created:
+    report, created = report_request(plan=plan, actor=request.user)
+    # A new report with an error could not be queued: the report panel says so (and stops
+    # saying it once the sweeper has queued it), so no "being built" here.
+    if created and not report.error:
         messages.success(request, "The acceptance report is being built.")
-    else:
+    elif not created:
         messages.info(request, "Nothing changed since the last report: here it is.")
     if request.headers.get("HX-Request"):
         return report_status(request, plan_id)

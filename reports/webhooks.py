@@ -2,7 +2,8 @@
 
 ``webhook_emit`` records one ``WebhookDelivery`` per matching active webhook and
 enqueues its delivery after the transaction commits; ``webhook_deliver`` (the Celery
-task) POSTs it. Every POST carries
+task) POSTs it. A delivery whose task could not be queued (the broker was down) or was
+lost is queued again by the sweeper (``webhooks_sweep``, beat every minute). Every POST carries
 
 - ``X-Greenlight-Event``: the topic (``report.ready``, ``signoff.recorded``,
   ``gate.changed``);
@@ -20,6 +21,7 @@ Here rather than in ``reports/services.py`` and ``reports/tasks.py`` so that the
 report job and the webhooks can grow apart; the Celery app discovers this module too.
 """
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -29,10 +31,12 @@ import urllib.request
 import uuid
 
 from celery import shared_task
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from .models import AcceptanceReport, DeliveryStatus, Webhook, WebhookDelivery
 
@@ -120,9 +124,50 @@ def webhook_emit(*, topic: str, payload: dict, product) -> list[WebhookDelivery]
         for hook in hooks
         if hook.wants(topic)
     )
-    for delivery in deliveries:
-        webhook_deliver.delay_on_commit(delivery.pk)
+    if deliveries:
+        transaction.on_commit(lambda: webhooks_enqueue(deliveries=deliveries))
     return deliveries
+
+
+def webhooks_enqueue(*, deliveries: list[WebhookDelivery]) -> int:
+    """Queue each delivery's next attempt, marking it queued first (so a fast worker's
+    own marks come after ours). When the broker cannot be reached, the rest are left
+    unqueued for the sweeper (``webhooks_sweep``) and the caller goes on: an event must
+    never fail the change it announces. Returns how many were queued."""
+    if not deliveries:
+        return 0
+    WebhookDelivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
+        queued_at=timezone.now()
+    )
+    for queued, delivery in enumerate(deliveries):
+        try:
+            webhook_deliver.delay(delivery.pk, attempt=delivery.attempts)
+        except (OperationalError, OSError):
+            logger.exception("Could not queue webhook delivery %s; the sweeper will", delivery.pk)
+            WebhookDelivery.objects.filter(pk__in=[d.pk for d in deliveries[queued:]]).update(
+                queued_at=None
+            )
+            return queued
+    return len(deliveries)
+
+
+def webhooks_sweep() -> int:
+    """Queue again the pending deliveries whose task was lost or never queued: not queued,
+    tried or due in the last ``REPORT_SWEEP_AFTER_SECONDS``. Each attempt is claimed once,
+    so one queued twice is still made once."""
+    since = timezone.now() - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS)
+    lost = list(
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
+        .filter(Q(queued_at__lt=since) | Q(queued_at__isnull=True, created_at__lt=since))
+        .only("pk", "attempts")
+        .order_by("pk")
+    )
+    queued = webhooks_enqueue(deliveries=lost)
+    if queued:
+        logger.warning(
+            "The sweeper queued again %d webhook deliveries, lost or never queued", queued
+        )
+    return queued
 
 
 # ---------------------------------------------------------------------------- delivering
@@ -172,9 +217,10 @@ def _transient(status: int | None) -> bool:
 def webhook_attempt(*, delivery_id: int, attempt: int) -> str:
     """Make attempt number ``attempt`` (0-based) of a delivery, if nobody made it yet and
     the delivery is still pending; return sent, retry, failed or skipped."""
+    # queued_at: at it now, so the sweeper leaves it alone for a while.
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id, status=DeliveryStatus.PENDING, attempts=attempt
-    ).update(attempts=attempt + 1)
+    ).update(attempts=attempt + 1, queued_at=timezone.now())
     if not claimed:
         return SKIPPED  # sent, failed, or this attempt ran already
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
@@ -226,9 +272,9 @@ def webhook_deliver(self, delivery_id: int, attempt: int = 0) -> str:
         # retry would raise out of whatever request emitted the event.
         return webhook_deliver.run(delivery_id, attempt=attempt + 1)
     if outcome == RETRY:
-        raise self.retry(
-            args=(delivery_id,),
-            kwargs={"attempt": attempt + 1},
-            countdown=BACKOFF_SECONDS * 2**attempt,
-        )
+        countdown = BACKOFF_SECONDS * 2**attempt
+        # The retry is due then: the sweeper waits for it before queueing another.
+        due = timezone.now() + dt.timedelta(seconds=countdown)
+        WebhookDelivery.objects.filter(pk=delivery_id).update(queued_at=due)
+        raise self.retry(args=(delivery_id,), kwargs={"attempt": attempt + 1}, countdown=countdown)
     return outcome

@@ -197,9 +197,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 DIGEST_HOUR = env_int("DIGEST_HOUR", 7)
 REMINDER_AFTER_DAYS = env_int("REMINDER_AFTER_DAYS", 3)
 EMAIL_RETRY_DELAY = env_int("EMAIL_RETRY_DELAY", 60)  # seconds; doubled on each retry
-# The sweeper queues again a report pending longer than REPORT_SWEEP_AFTER_SECONDS (its task
-# was lost or the broker was down) or running longer than REPORT_RECLAIM_AFTER_SECONDS (its
-# worker died; by default the task's time limit, after which no live worker still runs it).
+# The sweeper queues again a report pending (its task was lost or the broker was down) or
+# running longer than REPORT_RECLAIM_AFTER_SECONDS (its worker died; by default the task's
+# time limit, after which no live worker still runs it), a ready report's emails and a
+# webhook delivery still outstanding — each only when its task was not queued, tried or due
+# in the last REPORT_SWEEP_AFTER_SECONDS, so slow workers are not sent a copy every minute.
 REPORT_SWEEP_AFTER_SECONDS = env_int("REPORT_SWEEP_AFTER_SECONDS", 120)
 REPORT_RECLAIM_AFTER_SECONDS = env_int("REPORT_RECLAIM_AFTER_SECONDS", CELERY_TASK_TIME_LIMIT)
 # Test-only: seconds a worker waits after claiming a report and before building it, so a
@@ -225,8 +227,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reports.tasks.stale_signoffs_task",
         "schedule": crontab(minute="*/5"),
     },
-    # A report whose task was lost (the broker was down when it was asked for, or its
-    # worker died) would stay pending or running forever: queue it again every minute.
+    # A report, its emails or a webhook delivery whose task was lost (the broker was down
+    # when it was queued, or its worker died) would wait forever: look every minute.
     "report-sweeper": {
         "task": "reports.tasks.reports_sweep_task",
         "schedule": crontab(minute="*"),

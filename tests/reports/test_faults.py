@@ -5,19 +5,30 @@ The worker killed in the middle of a build is in test_integration.py, with real 
 
 import datetime as dt
 import logging
+import smtplib
 import socket
 
 import kombu.pools
 import pytest
+from celery.exceptions import Retry
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from reports import services
 from reports.models import AcceptanceReport, EmailDelivery, WebhookDelivery
-from reports.services import QUEUE_DOWN, report_build, report_request, reports_sweep
-from tests.factories import WebhookFactory
+from reports.services import (
+    QUEUE_DOWN,
+    jobs_sweep,
+    report_build,
+    report_emails_enqueue,
+    report_emails_sweep,
+    report_request,
+    reports_sweep,
+)
+from tests.factories import UserFactory, WebhookFactory
 from uat.celery import app
 
 
@@ -154,3 +165,195 @@ def test_a_build_rolled_back_sends_no_email_webhook_or_task(
     assert not WebhookDelivery.objects.exists()
     assert not EmailDelivery.objects.exists()
     assert mail.outbox == []
+
+
+# ---------------------------------------------------------------------------- the sweeper's
+# markers: a report remembers when its build and its emails were last queued, so the
+# sweeper finds work whose task was lost without sending anything twice or flooding the
+# queue while workers are merely slow.
+
+
+class SlowQueue:
+    """A broker that takes every task (unless ``down``), with no worker getting to any:
+    ``queued`` lists the ids queued, per task."""
+
+    def __init__(self):
+        self.down = False
+        self.queued = {"build": [], "emails": []}
+
+    def taker(self, name: str):
+        def delay(report_id: int) -> None:
+            if self.down:
+                raise OperationalError("Error 111 connecting to 127.0.0.1:9. Connection refused.")
+            self.queued[name].append(report_id)
+
+        return delay
+
+
+@pytest.fixture
+def slow_queue(monkeypatch):
+    from reports import tasks
+
+    queue = SlowQueue()
+    monkeypatch.setattr(tasks.report_build_task, "delay", queue.taker("build"))
+    monkeypatch.setattr(tasks.report_emails_task, "delay", queue.taker("emails"))
+    return queue
+
+
+def test_a_pending_report_is_queued_again_only_when_its_last_queueing_is_old(
+    plan, lead, slow_queue, settings, django_capture_on_commit_callbacks
+):
+    slow_queue.down = True
+    with django_capture_on_commit_callbacks(execute=True):
+        report, _ = report_request(plan=plan, actor=lead)
+    report.refresh_from_db()
+    assert (report.queued_at, report.error) == (None, QUEUE_DOWN)
+    slow_queue.down = False
+    backdate(report, settings.REPORT_SWEEP_AFTER_SECONDS + 1)
+    assert reports_sweep() == 1  # never queued: queued now
+    report.refresh_from_db()
+    assert report.queued_at is not None and report.error == ""  # the QA lead's note is gone
+    # Queued just now and still pending: the workers are slow, the task is not lost.
+    assert reports_sweep() == 0
+    assert reports_sweep() == 0
+    assert slow_queue.queued["build"] == [report.pk]
+    old = timezone.now() - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS + 1)
+    AcceptanceReport.objects.filter(pk=report.pk).update(queued_at=old)
+    assert reports_sweep() == 1
+    assert slow_queue.queued["build"] == [report.pk, report.pk]
+
+
+def test_a_report_queued_when_asked_for_is_left_alone_until_its_queueing_is_old(
+    plan, lead, slow_queue, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        report, _ = report_request(plan=plan, actor=lead)
+    backdate(report, settings.REPORT_SWEEP_AFTER_SECONDS + 1)  # old, but queued lately
+    assert reports_sweep() == 0
+    assert slow_queue.queued["build"] == [report.pk]
+
+
+def built(plan, lead, capture, *, queue_emails: bool = True) -> AcceptanceReport:
+    """A report built by a worker, which queues its emails after commit (or whose task
+    for them is lost before it was queued, unless ``queue_emails``)."""
+    report = AcceptanceReport.objects.create(plan=plan, fingerprint="x", requested_by=lead)
+    with capture(execute=queue_emails):
+        report = report_build(report_id=report.pk)
+    assert report.status == "ready"
+    return report
+
+
+def finished_long_ago(report: AcceptanceReport, settings) -> None:
+    then = timezone.now() - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS + 1)
+    AcceptanceReport.objects.filter(pk=report.pk).update(finished_at=then)
+
+
+def test_emails_not_queued_while_the_broker_was_down_are_sent_once_by_the_sweeper(
+    broker_down, plan, lead, stakeholder, settings, caplog, django_capture_on_commit_callbacks
+):
+    sponsor = UserFactory(email="sponsor@example.com")
+    plan.stakeholders.add(sponsor)
+    with caplog.at_level(logging.ERROR, logger="reports.services"):
+        report = built(plan, lead, django_capture_on_commit_callbacks)
+    assert (report.emails, report.emails_queued_at) == ("wanted", None)
+    assert any("Could not queue the emails" in r.message for r in caplog.records)
+    assert mail.outbox == [] and not EmailDelivery.objects.exists()
+    app.conf.update(task_always_eager=True)  # the broker is back
+    assert jobs_sweep()["emails"] == 0  # just built: its task may be on its way
+    finished_long_ago(report, settings)
+    with caplog.at_level(logging.WARNING, logger="reports.services"):
+        assert jobs_sweep() == {"reports": 0, "emails": 1, "webhooks": 0}
+    assert "The sweeper queued again 1 report email job(s)" in caplog.text
+    assert sorted(m.to[0] for m in mail.outbox) == [stakeholder.email, sponsor.email]
+    report.refresh_from_db()
+    assert report.emails == "done"
+    assert jobs_sweep()["emails"] == 0
+    assert len(mail.outbox) == 2
+
+
+def test_a_lost_email_task_is_queued_again_and_nobody_gets_an_email_twice(
+    plan, lead, stakeholder, settings, django_capture_on_commit_callbacks
+):
+    sponsor = UserFactory(email="sponsor@example.com")
+    plan.stakeholders.add(sponsor)
+    report = built(plan, lead, django_capture_on_commit_callbacks, queue_emails=False)
+    # The lost task had mailed the stakeholder before its worker died.
+    EmailDelivery.objects.create(
+        kind="report", key=str(report.uuid), recipient=stakeholder.email, report=report,
+        status="sent", attempts=1,
+    )  # fmt: skip
+    now = timezone.now()
+    AcceptanceReport.objects.filter(pk=report.pk).update(emails="queued", emails_queued_at=now)
+    finished_long_ago(report, settings)
+    assert report_emails_sweep() == 0  # queued just now
+    later = now + dt.timedelta(minutes=8)  # a retry waiting for its backoff
+    AcceptanceReport.objects.filter(pk=report.pk).update(emails_queued_at=later)
+    assert report_emails_sweep() == 0
+    lost = now - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS + 1)
+    AcceptanceReport.objects.filter(pk=report.pk).update(emails_queued_at=lost)
+    assert report_emails_sweep() == 1
+    assert [m.to for m in mail.outbox] == [[sponsor.email]]
+    assert EmailDelivery.objects.filter(report=report, status="sent").count() == 2
+    report.refresh_from_db()
+    assert report.emails == "done"
+
+
+def test_an_email_retry_tells_the_sweeper_when_it_is_due_and_giving_up_is_done(
+    plan, lead, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from reports import emails, tasks
+
+    def smtp_down(**kwargs):
+        raise smtplib.SMTPServerDisconnected("down")
+
+    monkeypatch.setattr(emails, "email_send", smtp_down)
+    report = built(plan, lead, django_capture_on_commit_callbacks, queue_emails=False)
+    with pytest.raises(Retry):  # queued (eagerly): the first try fails
+        report_emails_enqueue(report=report)
+    before = timezone.now()
+    with pytest.raises(Retry):
+        tasks.report_emails_task.apply(args=[report.pk], retries=3, throw=True)
+    report.refresh_from_db()
+    backoff = dt.timedelta(seconds=8 * settings.EMAIL_RETRY_DELAY)
+    assert report.emails == "queued" and report.emails_queued_at >= before + backoff
+    lost = timezone.now() - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS + 1)
+    AcceptanceReport.objects.filter(pk=report.pk).update(finished_at=lost)
+    assert report_emails_sweep() == 0  # the retry is not due yet
+    tasks.report_emails_task.apply(args=[report.pk], retries=tasks.MAIL_RETRIES)
+    report.refresh_from_db()
+    assert report.emails == "done"
+    assert EmailDelivery.objects.get(report=report).status == "failed"
+
+
+@pytest.fixture(scope="module")
+def _leave_the_database_as_found(django_db_setup, django_db_blocker):
+    """A transactional test ends by emptying every table, the roles the migrations made
+    included; tests that run after it expect them. Put the migrated rows back."""
+    yield
+    with django_db_blocker.unblock():
+        contents = getattr(connection, "_test_serialized_contents", None)
+        if contents:
+            connection.creation.deserialize_db_from_string(contents)
+
+
+# Committed for real, so the build is queued (and fails to be) when report_request's
+# transaction commits, before the answer is written, as in production.
+@pytest.mark.usefixtures("_leave_the_database_as_found")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_answer_to_a_request_says_the_report_waits_for_the_job_queue(
+    broker_down, plan, lead, client
+):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(lead)
+    response = api.post(f"/api/v1/plans/{plan.pk}/reports/")
+    assert response.status_code == 202
+    assert (response.json()["status"], response.json()["error"]) == ("pending", QUEUE_DOWN)
+    assert api.get(response.json()["url"]).json()["error"] == QUEUE_DOWN
+    # On the page: the report panel says it, and no message claims it is being built.
+    AcceptanceReport.objects.all().delete()
+    client.force_login(lead)
+    page = client.post(reverse("reports:report_request", args=[plan.pk]), follow=True)
+    text = page.content.decode()
+    assert QUEUE_DOWN in text and "is being built." not in text

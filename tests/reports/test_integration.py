@@ -25,7 +25,13 @@ from pypdf import PdfReader
 
 from accounts.models import Role
 from reports.models import AcceptanceReport, EmailDelivery
-from reports.services import report_request, reports_sweep
+from reports.services import (
+    jobs_sweep,
+    report_build,
+    report_emails_enqueue,
+    report_request,
+    reports_sweep,
+)
 from tests.conftest import require
 from tests.factories import UserFactory
 from uat.celery import app
@@ -281,3 +287,43 @@ def test_a_worker_killed_mid_build_leaves_a_report_a_restarted_worker_finishes_o
         (sponsor.email, "sent", 1),
     ]
     assert AcceptanceReport.objects.filter(plan=plan).count() == 1
+
+
+def test_emails_the_broker_could_not_take_are_sent_once_by_a_worker_after_the_sweep(
+    real_parts, request, plan, lead, stakeholder, smtp_server, start_worker, settings
+):
+    sponsor = UserFactory(email="sponsor@example.com", roles=[Role.STAKEHOLDER])
+    plan.stakeholders.add(sponsor)
+    _, inbox = smtp_server
+    # A report built while the broker is down: its emails cannot be queued.
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    app.conf.update(broker_url=f"redis://127.0.0.1:{free_port()}/0", task_always_eager=False)
+    _forget_connections()
+    try:
+        report = AcceptanceReport.objects.create(plan=plan, fingerprint="x", requested_by=lead)
+        report = report_build(report_id=report.pk)
+    finally:
+        app.conf.update(saved)
+        _forget_connections()
+    assert (report.status, report.emails) == ("ready", "wanted")
+
+    # The broker is back; the sweeper queues the emails, twice over (two beats close
+    # together, a task lost and found): each recipient still gets one email.
+    request.getfixturevalue("broker")
+    worker, log = start_worker(MEDIA_ROOT=str(settings.MEDIA_ROOT))  # the PDF built here
+    settings.REPORT_SWEEP_AFTER_SECONDS = 0
+    assert jobs_sweep()["emails"] == 1
+    assert report_emails_enqueue(report=report)
+    wait_for(lambda: len(inbox.messages) >= 2, "the emails", log)
+    wait_for(
+        lambda: AcceptanceReport.objects.filter(pk=report.pk, emails="done").exists(),
+        "the emails to be marked done",
+        log,
+    )
+    time.sleep(3)  # room for a duplicate email to show up, if any did
+    assert worker.poll() is None, log.read_text()
+    assert sorted(m["To"] for m in inbox.messages) == [stakeholder.email, sponsor.email]
+    assert sorted(
+        EmailDelivery.objects.filter(report=report).values_list("recipient", "status", "attempts")
+    ) == [(stakeholder.email, "sent", 1), (sponsor.email, "sent", 1)]
+    assert jobs_sweep()["emails"] == 0

@@ -1,6 +1,7 @@
 """Webhooks, delivered to a real HTTP server on the loopback interface: signed, retried
 on transient failures only, and never delivered twice."""
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -9,8 +10,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from reports import webhooks
+from reports.models import WebhookDelivery
 from reports.webhooks import (
     MAX_ATTEMPTS,
     report_ready_payload,
@@ -18,6 +22,7 @@ from reports.webhooks import (
     webhook_attempt,
     webhook_deliver,
     webhook_emit,
+    webhooks_sweep,
 )
 from tests.factories import (
     AcceptanceReportFactory,
@@ -219,6 +224,9 @@ def test_retries_back_off_exponentially(receiver, hook, product, monkeypatch):
     for attempt in range(2):
         with pytest.raises(RuntimeError, match="retrying"):
             webhook_deliver.run(delivery.pk, attempt=attempt)
+    # The sweeper waits for the retry: it is due after its backoff.
+    delivery.refresh_from_db()
+    assert delivery.queued_at > timezone.now() + dt.timedelta(seconds=webhooks.BACKOFF_SECONDS)
     assert [a["countdown"] for a in asked] == [
         webhooks.BACKOFF_SECONDS,
         webhooks.BACKOFF_SECONDS * 2,
@@ -263,3 +271,52 @@ def test_report_and_signoff_payloads_name_the_release_and_report():
     [delivery] = webhook_emit(topic="report.ready", payload=payload, product=release.product)
     sent_at = delivery.payload["report"]["finished_at"]
     assert sent_at.startswith(payload["report"]["finished_at"].strftime("%Y-%m-%dT%H:%M:%S"))
+
+
+# ---------------------------------------------------------------------------- the sweeper
+
+
+def long_ago(settings) -> dt.datetime:
+    return timezone.now() - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS + 1)
+
+
+def test_an_event_emitted_while_the_broker_is_down_is_delivered_once_by_the_sweeper(
+    receiver, hook, product, monkeypatch, settings, caplog, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:9. Connection refused.")
+
+    with monkeypatch.context() as down:
+        down.setattr(webhook_deliver, "delay", broker_down)
+        # The change the event announces goes through: nothing raises after its commit.
+        with django_capture_on_commit_callbacks(execute=True):
+            [delivery] = webhook_emit(topic="gate.changed", payload={}, product=product)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.queued_at) == ("pending", None)
+    assert "Could not queue webhook delivery" in caplog.text
+    assert webhooks_sweep() == 0  # just emitted: its task may be on its way
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(created_at=long_ago(settings))
+    assert webhooks_sweep() == 1  # the broker is back (eager)
+    assert len(receiver.received) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "sent"
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(queued_at=long_ago(settings))
+    assert webhooks_sweep() == 0 and len(receiver.received) == 1
+
+
+def test_a_lost_delivery_is_queued_again_at_its_next_attempt_but_not_a_fresh_one(
+    hook, monkeypatch, settings
+):
+    queued = []
+    monkeypatch.setattr(webhook_deliver, "delay", lambda pk, attempt: queued.append(attempt))
+    delivery = WebhookDeliveryFactory(webhook=hook, attempts=2)
+    old = long_ago(settings)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(created_at=old, queued_at=timezone.now())
+    assert webhooks_sweep() == 0  # queued (or tried) just now
+    due = timezone.now() + dt.timedelta(minutes=4)  # a retry waiting for its backoff
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(queued_at=due)
+    assert webhooks_sweep() == 0
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(queued_at=old)
+    assert webhooks_sweep() == 1
+    assert queued == [2]  # the attempt it was waiting for, claimed once whoever runs it
+    assert webhooks_sweep() == 0  # queued again just now
