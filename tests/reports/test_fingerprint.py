@@ -91,10 +91,10 @@ def test_other_plans_do_not_change_it(plan):
 
 
 def test_costs_a_fixed_number_of_queries(plan, django_assert_num_queries):
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(3):
         plan_fingerprint(plan)
     plan.cases.add(*CaseFactory.create_batch(5, product=plan.release.product))
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(3):
         plan_fingerprint(plan)
 
 

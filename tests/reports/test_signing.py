@@ -102,7 +102,7 @@ class TestSigningPage:
     ):
         client.force_login(stakeholder)
         client.get(sign_url(report))
-        with django_assert_num_queries(14):
+        with django_assert_num_queries(9):
             assert client.get(sign_url(report)).status_code == 200
 
 
@@ -143,7 +143,7 @@ class TestReportPage:
         client.force_login(stakeholder)
         url = reverse("reports:report", args=[report.uuid])
         client.get(url)
-        with django_assert_num_queries(15):
+        with django_assert_num_queries(10):
             client.get(url)
         for n in range(3):
             signer = UserFactory(full_name=f"Signer {n}")
@@ -158,7 +158,7 @@ class TestReportPage:
                 decision="approve",
                 password=password,
             )
-        with django_assert_num_queries(15):
+        with django_assert_num_queries(10):
             page = client.get(url).content.decode()
         assert page.count("Approved as Compliance") == 3
 

@@ -140,9 +140,9 @@ def test_the_batched_fingerprint_matches_the_single_one():
     assert plans_fingerprints([p.pk for p in plans]) == {p.pk: plan_fingerprint(p) for p in plans}
 
 
-def test_the_batched_fingerprint_costs_eight_queries(django_assert_num_queries):
+def test_the_batched_fingerprint_costs_three_queries(django_assert_num_queries):
     plans = [PlanFactory() for _ in range(4)]
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(3):
         plans_fingerprints([p.pk for p in plans])
 
 

@@ -180,7 +180,7 @@ def test_the_gate_answers_in_a_fixed_number_of_queries(
     # The token and its user, the pipeline's roles, the release, the gate's 13, and the
     # gate's last state.
     for release in (plan.release, bigger):
-        with django_assert_num_queries(17):
+        with django_assert_num_queries(12):
             assert machine.get(gate_url(release)).json()["decision"] == "go"
 
 
