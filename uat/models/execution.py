@@ -63,14 +63,25 @@ class ExecutionQuerySet(models.QuerySet):
         )
 
     def in_inbox_order(self) -> "ExecutionQuerySet":
-        """A tester's work as the inbox lists it: by release and plan, unfinished first."""
-        return self.select_related("plan__release__product", "case", "case_version").order_by(
-            "plan__release__product__name",
-            "plan__release__version",
-            "plan__stage",
-            models.F("finished_at").asc(nulls_first=True),
-            "case__key",
-            "pk",
+        """A tester's work as the inbox lists it: by release and plan, unfinished first.
+        The cases' long texts and steps stay behind: the list shows titles, and the
+        sort would otherwise carry them for every run of the tester."""
+        long_texts = [
+            f"{relation}__{field}"
+            for relation in ("case", "case_version")
+            for field in ("objective", "preconditions")
+        ]
+        return (
+            self.select_related("plan__release__product", "case", "case_version")
+            .defer("notes", "case_version__steps", *long_texts)
+            .order_by(
+                "plan__release__product__name",
+                "plan__release__version",
+                "plan__stage",
+                models.F("finished_at").asc(nulls_first=True),
+                "case__key",
+                "pk",
+            )
         )
 
     def counts_by_plan(self) -> list[dict]:
