@@ -76,6 +76,15 @@ ROUTES: dict[str, Rule] = {
         expect(default=200, anonymous=200), kwargs=lambda world: {"secret": INVITATION_SECRET}
     ),
     "accounts:invitation_new": Rule(expect(lead=200)),
+    # Two-factor authentication: everyone signed in manages their own. Nobody here has
+    # enrolled: the code step has nothing to ask and moves on, the backup codes were
+    # never made (back to the security page), and posting a change has nothing to change.
+    "accounts:two_factor_verify": Rule(expect(default=302)),
+    "accounts:security": Rule(expect(default=200)),
+    "accounts:two_factor_setup": Rule(expect(default=200)),
+    "accounts:two_factor_backup_codes": Rule(expect(default=302)),
+    "accounts:two_factor_backup_codes_regenerate": Rule(expect(default=302), method="post"),
+    "accounts:two_factor_disable": Rule(expect(default=302), method="post"),
     # The tester's work.
     "uat:inbox": Rule(expect(lead=200, tester=200, beta_tester=200, stakeholder=200)),
     "uat:next_case": Rule(expect(lead=302, tester=302, beta_tester=302, stakeholder=302)),
