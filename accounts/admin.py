@@ -26,6 +26,7 @@ from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -137,10 +138,10 @@ class UserAdmin(BaseUserAdmin):
             for user in queryset
             if services.two_factor_reset(user=user, actor=request.user)
         ]
+        names = f": {', '.join(reset)}." if reset else "."
         self.message_user(
             request,
-            f"Reset two-factor authentication of {len(reset)} users"
-            + (f": {', '.join(reset)}." if reset else "."),
+            f"Reset two-factor authentication of {len(reset)} user{pluralize(len(reset))}{names}",
             messages.SUCCESS,
         )
 

@@ -225,7 +225,6 @@ def two_factor_setup(request):
     context = {
         "form": form,
         "replacing": replacing,
-        "required": two_factor.is_required(user),
         "qr_code": two_factor.qr_code_svg(device),
         "secret": two_factor.secret_text(device),
         "next": _next_url(request),
@@ -250,8 +249,8 @@ def two_factor_backup_codes(request):
 
 
 def _change_form(request, prefix: str, purpose: str):
-    """The submitted password-and-code form of a change, or a redirect when there is
-    nothing to change."""
+    """The submitted password-and-code form of a change; None, with a message, when
+    two-factor is off and there is nothing to change."""
     if two_factor.confirmed_device(request.user) is None:
         messages.info(request, "Two-factor authentication is not on.")
         return None
@@ -283,9 +282,9 @@ def two_factor_disable(request):
     form = _change_form(request, "disable", "disable")
     if form is None:
         return redirect("accounts:security")
-    if two_factor.is_required(request.user):
-        form.add_error(None, "Your role requires two-factor authentication; it stays on.")
-        return _security_page(request, forms={"disable": form}, status=403)
+    if two_factor.is_required(request.user):  # refused before any code is used up
+        messages.error(request, "Your role requires two-factor authentication; it stays on.")
+        return _security_page(request, status=403)
     if not form.is_valid():
         return _security_page(request, forms={"disable": form}, status=400)
     try:

@@ -117,6 +117,8 @@ def test_a_required_role_cannot_turn_it_off_but_can_move_it(client, lead, passwo
     )
     assert response.status_code == 403 and "stays on" in response.text
     assert TOTPDevice.objects.filter(user=lead, confirmed=True).exists()
+    checked = Event.objects.for_object(lead).filter(verb__in=services.CODE_VERBS)
+    assert not checked.filter(after__purpose="disable").exists()  # no code was used up
     with pytest.raises(Exception, match="requires two-factor"):
         services.two_factor_disable(user=lead)
 
