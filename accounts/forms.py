@@ -175,7 +175,7 @@ class TwoFactorCodeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user, self.request, self.purpose = user, request, purpose
         self.device = None
-        if purpose == "sign_in":
+        if purpose == "sign_in":  # the only field of its page
             self.fields["code"].widget.attrs["autofocus"] = True
 
     def clean_code(self) -> str:

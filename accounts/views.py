@@ -187,10 +187,8 @@ def _security_page(request, forms: dict | None = None, status: int = 200):
         "device": device,
         "required": two_factor.is_required(user),
         "backup_codes_left": StaticToken.objects.filter(device__user=user).count(),
-        "codes_form": forms.get("codes")
-        or TwoFactorChangeForm(user=user, request=request, prefix="codes"),
-        "disable_form": forms.get("disable")
-        or TwoFactorChangeForm(user=user, request=request, prefix="disable"),
+        "codes_form": forms.get("codes") or _change_form(request, "codes", bound=False),
+        "disable_form": forms.get("disable") or _change_form(request, "disable", bound=False),
     }
     return render(request, "accounts/security.html", context, status=status)
 
@@ -248,24 +246,31 @@ def two_factor_backup_codes(request):
     return render(request, "accounts/two_factor_backup_codes.html", context)
 
 
-def _change_form(request, prefix: str, purpose: str):
-    """The submitted password-and-code form of a change; None, with a message, when
-    two-factor is off and there is nothing to change."""
+# The password-and-code forms of the security page, by prefix, and what each confirms.
+CHANGE_PURPOSES = {"codes": "backup_codes", "disable": "disable"}
+
+
+def _change_form(request, prefix: str, *, bound: bool = True) -> TwoFactorChangeForm:
+    data = request.POST if bound else None
+    return TwoFactorChangeForm(
+        data, user=request.user, request=request, prefix=prefix, purpose=CHANGE_PURPOSES[prefix]
+    )
+
+
+def _nothing_to_change(request) -> bool:
     if two_factor.confirmed_device(request.user) is None:
         messages.info(request, "Two-factor authentication is not on.")
-        return None
-    return TwoFactorChangeForm(
-        request.POST, user=request.user, request=request, prefix=prefix, purpose=purpose
-    )
+        return True
+    return False
 
 
 @login_required
 @require_POST
 @sensitive_post_parameters("codes-code", "codes-password")
 def two_factor_backup_codes_regenerate(request):
-    form = _change_form(request, "codes", "backup_codes")
-    if form is None:
+    if _nothing_to_change(request):
         return redirect("accounts:security")
+    form = _change_form(request, "codes")
     if not form.is_valid():
         return _security_page(request, forms={"codes": form}, status=400)
     request.session[BACKUP_CODES_SESSION_KEY] = services.two_factor_backup_codes_regenerate(
@@ -279,9 +284,9 @@ def two_factor_backup_codes_regenerate(request):
 @require_POST
 @sensitive_post_parameters("disable-code", "disable-password")
 def two_factor_disable(request):
-    form = _change_form(request, "disable", "disable")
-    if form is None:
+    if _nothing_to_change(request):
         return redirect("accounts:security")
+    form = _change_form(request, "disable")
     if two_factor.is_required(request.user):  # refused before any code is used up
         messages.error(request, "Your role requires two-factor authentication; it stays on.")
         return _security_page(request, status=403)

@@ -306,3 +306,9 @@ def test_moving_to_a_new_app_needs_the_password_and_voids_the_old_one(client, en
     event = Event.objects.for_object(enrolled).get(verb=services.TWO_FACTOR_ENABLED_VERB)
     assert event.after == {"replaced": True}
     assert client.get(INBOX_URL).status_code == 200
+
+
+def test_only_the_code_step_puts_the_cursor_in_its_field(client, enrolled):
+    client.force_login(enrolled)
+    client.post(VERIFY_URL, {"code": totp_code(enrolled.totp_device)})
+    assert "autofocus" not in client.get(reverse("accounts:security")).text
