@@ -13,6 +13,10 @@ powers: for anyone but a superuser, the admin
   makes machine accounts (and their API tokens) without handing out new powers.
 
 Superusers see and change everything.
+
+Two-factor devices have no admin pages of their own (django-otp's would show secrets
+and backup codes): the user list says who has two-factor on, and administrators reset a
+lost phone with the user action *Reset two-factor authentication*.
 """
 
 from django import forms
@@ -21,12 +25,21 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.models import Group
+from django.db.models import Exists, OuterRef
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from uat.admin.base import GreenlightAdmin, ReadOnlyAdminMixin
 from uat.audit import event_record
 
+from . import services
 from .models import ApiToken, Invitation, Role, User
+
+for device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(device_model):
+        admin.site.unregister(device_model)
 
 # Fields only a superuser may see (hidden) or set (read-only) for others.
 HIDDEN_FROM_LEADS = ("is_superuser", "user_permissions")
@@ -51,14 +64,23 @@ class UserChangeForm(BaseUserChangeForm):
 class UserAdmin(BaseUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
-    list_display = ("email", "full_name", "roles", "is_external", "is_staff", "is_active")
+    list_display = (
+        "email",
+        "full_name",
+        "roles",
+        "two_factor",
+        "is_external",
+        "is_staff",
+        "is_active",
+    )
     list_filter = ("is_staff", "is_superuser", "is_active", "is_external", "groups")
     search_fields = ("email", "full_name")
     list_select_related = ()
     ordering = ("full_name", "email")
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("last_login", "date_joined", "two_factor")
+    actions = ("reset_two_factor",)
     fieldsets = (
-        (None, {"fields": ("email", "password")}),
+        (None, {"fields": ("email", "password", "two_factor")}),
         ("Person", {"fields": ("full_name", "is_external")}),
         ("Email", {"fields": ("receives_digests", "receives_reminders")}),
         (
@@ -86,11 +108,42 @@ class UserAdmin(BaseUserAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("groups")
+        enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("groups")
+            .annotate(has_two_factor=Exists(enrolled))
+        )
 
     @admin.display(description="roles")
     def roles(self, user: User) -> str:
         return ", ".join(sorted(group.name for group in user.groups.all()))
+
+    @admin.display(description="two-factor", boolean=True)
+    def two_factor(self, user: User) -> bool:
+        return getattr(user, "has_two_factor", False)
+
+    def has_reset_two_factor_permission(self, request) -> bool:
+        # Administrators: resetting someone's second factor lets a password alone in.
+        return request.user.has_perm("otp_totp.delete_totpdevice")
+
+    @admin.action(
+        permissions=["reset_two_factor"],
+        description="Reset two-factor authentication (lost phone)",
+    )
+    def reset_two_factor(self, request, queryset):
+        reset = [
+            user.email
+            for user in queryset
+            if services.two_factor_reset(user=user, actor=request.user)
+        ]
+        names = f": {', '.join(reset)}." if reset else "."
+        self.message_user(
+            request,
+            f"Reset two-factor authentication of {len(reset)} user{pluralize(len(reset))}{names}",
+            messages.SUCCESS,
+        )
 
     @staticmethod
     def is_plain(user: User) -> bool:

@@ -18,3 +18,11 @@ class AccountsConfig(AppConfig):
         # After every migrate (and every test database flush, which empties the tables
         # and runs post_migrate), the role groups match accounts/roles.py again.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="greenlight-sync-roles")
+        # Whatever signs someone in (either sign-in page, an accepted invitation, a
+        # test's client), the session learns there what two-factor step it still owes.
+        # A signal because Django's login() is the one place all of them pass through.
+        from django.contrib.auth.signals import user_logged_in
+
+        from .two_factor import on_sign_in
+
+        user_logged_in.connect(on_sign_in, dispatch_uid="greenlight-two-factor-step")

@@ -1,9 +1,12 @@
-"""API token authentication for machines and scripts."""
+"""How the API knows its caller: API tokens for machines and scripts, and the browser's
+session once it has passed the two-factor step it owes."""
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import authentication, exceptions
 
+from . import two_factor
 from .models import ApiToken
 
 
@@ -31,3 +34,23 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
+
+
+class VerifiedSessionAuthentication(authentication.SessionAuthentication):
+    """The browser's session, refused while it still owes the two-factor code step (or
+    the enrolment its role requires): a password alone does not open the API to someone
+    who must also show a code. API tokens are checked before this and are unaffected."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None and two_factor.pending_step(request._request):
+            raise exceptions.AuthenticationFailed(
+                _("Finish signing in with your two-factor code first.")
+            )
+        return result
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The OpenAPI schema describes it as the session cookie it is."""
+
+    target_class = VerifiedSessionAuthentication

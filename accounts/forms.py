@@ -137,3 +137,101 @@ class InvitationAcceptForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+# Two-factor authentication.
+def _code_field(label: str, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=32,
+        help_text=help_text,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+                "size": 12,
+            }
+        ),
+    )
+
+
+def _password_field() -> forms.CharField:
+    return forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class TwoFactorCodeForm(forms.Form):
+    """The code step of signing in: a code from the authenticator app, or a backup code."""
+
+    code = _code_field(
+        "Code", "The 6 digits your authenticator app shows now, or one of your backup codes."
+    )
+
+    def __init__(self, *args, user, request, purpose: str = "sign_in", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.request, self.purpose = user, request, purpose
+        self.device = None
+        if purpose == "sign_in":  # the only field of its page
+            self.fields["code"].widget.attrs["autofocus"] = True
+
+    def clean_code(self) -> str:
+        from . import services
+
+        code = self.cleaned_data["code"]
+        self.device = services.two_factor_verify(
+            user=self.user, code=code, ip=_client_ip(self.request), purpose=self.purpose
+        )
+        return code
+
+
+class PasswordCheckMixin:
+    """Asks for the user's password again before a change to how they sign in. A wrong
+    one counts as a failed sign-in, under the same lockout."""
+
+    def clean_password(self) -> str:
+        from . import services
+
+        password = self.cleaned_data["password"]
+        email, ip = self.user.email, _client_ip(self.request)
+        until = services.login_locked_until(email=email, ip=ip)
+        if until is not None:
+            raise _locked_out(until)
+        if not self.user.check_password(password):
+            until = services.login_failure_record(email=email, ip=ip)
+            if until is not None:
+                raise _locked_out(until)
+            raise forms.ValidationError("That is not your password.", code="invalid_password")
+        return password
+
+
+class TwoFactorChangeForm(PasswordCheckMixin, TwoFactorCodeForm):
+    """Confirms a change (new backup codes, turning two-factor off) with the password
+    and a current code: a signed-in browser left open is not enough."""
+
+    password = _password_field()
+    field_order = ("password", "code")
+
+    def clean_code(self) -> str:
+        if "password" in self._errors:  # no code is used up while the password is wrong
+            return self.cleaned_data["code"]
+        return super().clean_code()
+
+
+class TwoFactorEnrolForm(PasswordCheckMixin, forms.Form):
+    """The first code of a new authenticator app, which confirms it was set up right.
+    Someone replacing an authenticator also gives their password."""
+
+    code = _code_field("Code from the app", "The 6 digits the app shows for Greenlight.")
+    password = _password_field()
+    field_order = ("password", "code")
+
+    def __init__(self, *args, user, request, replacing: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.request = user, request
+        self.fields["code"].widget.attrs["inputmode"] = "numeric"
+        if not replacing:
+            del self.fields["password"]

@@ -1,7 +1,9 @@
-"""The state changes of accounts: inviting beta testers and accepting an invitation."""
+"""The state changes of accounts: inviting beta testers and accepting an invitation,
+sign-in throttling, and two-factor authentication."""
 
 import datetime as dt
 import hmac
+import math
 import secrets
 
 from django.conf import settings
@@ -12,11 +14,16 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django_otp import verify_token
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from uat.audit import event_record
 from uat.mail import email_send
 from uat.models import Cohort, CohortMembership, Event
 
+from . import two_factor
 from .models import Invitation, Role, User
 
 
@@ -139,14 +146,14 @@ def _window_start() -> dt.datetime:
     return timezone.now() - dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
 
 
-def _locked_until(events, limit: int) -> dt.datetime | None:
+def _locked_until(events, limit: int, failure_verb: str = LOGIN_FAILED_VERB) -> dt.datetime | None:
     """The newest sign-in events, newest first, as (verb, time): locked when ``limit``
     failures came in a row since the window opened."""
     if limit <= 0:
         return None
     failures = []
     for verb, created_at in events[:limit]:
-        if verb != LOGIN_FAILED_VERB:
+        if verb != failure_verb:
             break
         failures.append(created_at)
     if len(failures) < limit:
@@ -207,3 +214,176 @@ def login_success_record(*, user: User, ip: str | None) -> None:
     """Record a sign-in; it ends any run of failures for the user's address."""
     after = {"key": login_key(user.email), "ip": ip}
     event_record(actor=user, verb=SIGNED_IN_VERB, obj=user, after=after)
+
+
+# Two-factor sign-in: an authenticator app (TOTP) and one-time backup codes. Every change
+# leaves an audit event on the user; a code that fails is recorded like a failed sign-in.
+TWO_FACTOR_ENABLED_VERB = "user.two_factor_enabled"
+TWO_FACTOR_DISABLED_VERB = "user.two_factor_disabled"
+TWO_FACTOR_RESET_VERB = "user.two_factor_reset"
+BACKUP_CODES_VERB = "user.backup_codes_regenerated"
+CODE_FAILED_VERB = "user.two_factor_failed"
+CODE_VERIFIED_VERB = "user.two_factor_verified"
+CODE_VERBS = (CODE_FAILED_VERB, CODE_VERIFIED_VERB)
+BACKUP_CODE_LENGTH = len(StaticToken.random_token())
+
+
+def code_normalize(code: str) -> str:
+    """A code as typed, without the spaces and dashes people copy along."""
+    return "".join(character for character in (code or "") if character not in " -").lower()
+
+
+def two_factor_enrolment(*, user: User) -> TOTPDevice:
+    """The authenticator app being enrolled: a device not yet confirmed, made when first
+    asked for and kept until a code confirms it, so a reload shows the same QR code."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def two_factor_enable(*, user: User, device: TOTPDevice, code: str) -> list[str]:
+    """Confirm the authenticator being enrolled with a code it shows. It replaces the
+    user's earlier authenticator, if any, and a new set of backup codes replaces theirs.
+    Returns the backup codes, which are shown once and never again."""
+    device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user).first()
+    if device is None or device.confirmed:
+        raise ValidationError("Start the set-up again: this key was used already.")
+    if not device.verify_token(code_normalize(code)):
+        raise ValidationError(
+            {"code": "That code is not right. Check the app shows Greenlight and try again."}
+        )
+    earlier = TOTPDevice.objects.filter(user=user).exclude(pk=device.pk)
+    replaced = earlier.filter(confirmed=True).exists()
+    earlier.delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = _backup_codes_replace(user)
+    event_record(actor=user, verb=TWO_FACTOR_ENABLED_VERB, obj=user, after={"replaced": replaced})
+    return codes
+
+
+def _backup_codes_replace(user: User) -> list[str]:
+    """A new set of backup codes, voiding the old set. The device stays the same, so a
+    sign-in verified with a backup code stays verified."""
+    device = StaticDevice.objects.filter(user=user).order_by("pk").first()
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name="Backup codes")
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(settings.BACKUP_CODES_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+@transaction.atomic
+def two_factor_backup_codes_regenerate(*, user: User) -> list[str]:
+    """Void the user's backup codes and make a new set; returns it, to show once."""
+    if two_factor.confirmed_device(user) is None:
+        raise ValidationError("Turn on two-factor authentication first.")
+    codes = _backup_codes_replace(user)
+    event_record(actor=user, verb=BACKUP_CODES_VERB, obj=user, after={"count": len(codes)})
+    return codes
+
+
+def _devices_remove(user: User) -> bool:
+    removed, _ = TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    return removed > 0
+
+
+@transaction.atomic
+def two_factor_disable(*, user: User) -> None:
+    """Turn two-factor off for ``user``: their authenticator and backup codes go. Not
+    for someone whose role requires it; they may enrol a new authenticator instead."""
+    if two_factor.is_required(user):
+        raise ValidationError(
+            "Your role requires two-factor authentication, so it cannot be turned off. "
+            "Set up a new authenticator app instead if you changed phones."
+        )
+    if not _devices_remove(user):
+        raise ValidationError("Two-factor authentication is not on.")
+    event_record(actor=user, verb=TWO_FACTOR_DISABLED_VERB, obj=user)
+
+
+@transaction.atomic
+def two_factor_reset(*, user: User, actor) -> bool:
+    """An administrator's answer to a lost phone: remove the user's authenticator and
+    backup codes. They sign in with their password alone and enrol again (at once,
+    when their role requires it). Returns whether there was anything to remove."""
+    removed = _devices_remove(user)
+    if removed:
+        event_record(actor=actor, verb=TWO_FACTOR_RESET_VERB, obj=user)
+    return removed
+
+
+def two_factor_locked_until(*, user: User) -> dt.datetime | None:
+    """When the code step opens again for ``user``, if wrong codes have locked it: the
+    sign-in limits (LOGIN_MAX_FAILURES in a row within LOGIN_LOCKOUT_MINUTES) apply."""
+    recent = (
+        Event.objects.for_object(user)
+        .filter(verb__in=CODE_VERBS, created_at__gte=_window_start())
+        .values_list("verb", "created_at")
+    )
+    limit = settings.LOGIN_MAX_FAILURES
+    return _locked_until(list(recent[:limit]), limit, failure_verb=CODE_FAILED_VERB)
+
+
+def two_factor_verify(*, user: User, code: str, ip: str | None, purpose: str) -> Device:
+    """Check a code from the user's authenticator app, or one of their backup codes
+    (which this uses up), for the code step of signing in or to confirm a change
+    (``purpose`` says which, for the audit trail). Returns the device that accepted it.
+
+    A wrong code is recorded (``user.two_factor_failed``) and counts towards the
+    lockout; django-otp's own back-off (1, 2, 4… seconds after each failure) applies on
+    top. Not atomic on purpose: the record of a failure must stay when the check fails.
+    """
+    until = two_factor_locked_until(user=user)
+    if until is not None:
+        raise _code_locked_out(until)
+    code = code_normalize(code)
+    # Backup codes are 8 letters and digits; an app's codes are 6 digits.
+    model = StaticDevice if len(code) == BACKUP_CODE_LENGTH else TOTPDevice
+    device = model.objects.devices_for_user(user, confirmed=True).first()
+    if device is not None:
+        allowed, details = device.verify_is_allowed()
+        if not allowed:
+            wait = (details or {}).get("locked_until") or timezone.now()
+            seconds = max(1, math.ceil((wait - timezone.now()).total_seconds()))
+            raise ValidationError(
+                "Too many wrong codes in a row. Wait %(seconds)d second(s) and try again.",
+                code="throttled",
+                params={"seconds": seconds},
+            )
+    verified = device and verify_token(user, device.persistent_id, code)
+    method = "authenticator" if model is TOTPDevice else "backup_code"
+    after = {"ip": ip, "method": method, "purpose": purpose}
+    if not verified:
+        event_record(actor=user, verb=CODE_FAILED_VERB, obj=user, after=after)
+        until = two_factor_locked_until(user=user)
+        if until is not None:
+            event_record(
+                actor=None,
+                verb=LOCKED_OUT_VERB,
+                obj=user,
+                after={**after, "step": "two_factor", "until": until.isoformat()},
+            )
+            raise _code_locked_out(until)
+        raise ValidationError(
+            "That code is not right. Enter the 6 digits your app shows now, or a backup code.",
+            code="invalid",
+        )
+    if method == "backup_code":
+        after["backup_codes_left"] = verified.token_set.count()
+    event_record(actor=user, verb=CODE_VERIFIED_VERB, obj=user, after=after)
+    return verified
+
+
+def _code_locked_out(until: dt.datetime) -> ValidationError:
+    minutes = max(1, math.ceil((until - timezone.now()).total_seconds() / 60))
+    return ValidationError(
+        "Too many wrong codes. Try again in %(minutes)d minute(s), or ask an administrator "
+        "to reset your two-factor authentication if you lost your phone.",
+        code="locked_out",
+        params={"minutes": minutes},
+    )

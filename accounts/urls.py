@@ -14,6 +14,20 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password/reset/done/", views.password_reset_complete, name="password_reset_complete"),
+    path("two-factor/", views.two_factor_verify, name="two_factor_verify"),
+    path("security/", views.security, name="security"),
+    path("security/two-factor/set-up/", views.two_factor_setup, name="two_factor_setup"),
+    path(
+        "security/two-factor/backup-codes/",
+        views.two_factor_backup_codes,
+        name="two_factor_backup_codes",
+    ),
+    path(
+        "security/two-factor/backup-codes/new/",
+        views.two_factor_backup_codes_regenerate,
+        name="two_factor_backup_codes_regenerate",
+    ),
+    path("security/two-factor/turn-off/", views.two_factor_disable, name="two_factor_disable"),
     path("invitations/new/", views.invitation_new, name="invitation_new"),
     path("invitations/<str:secret>/", views.invitation_accept, name="invitation_accept"),
 ]

@@ -6,6 +6,9 @@ import factory
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiToken, Invitation, Role, User
 from reports.models import AcceptanceReport, EmailDelivery, Webhook, WebhookDelivery
@@ -56,6 +59,14 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(*[Group.objects.get(name=Role(role).value) for role in extracted])
         if create:
             self.save()
+
+    @factory.post_generation
+    def two_factor(self, create, extracted, **kwargs):
+        """``UserFactory(two_factor=True)``: enrolled in two-factor, with the device on
+        ``user.totp_device`` and the backup codes on ``user.backup_codes``."""
+        if create and extracted:
+            self.totp_device = TOTPDeviceFactory(user=self)
+            self.backup_codes = StaticDeviceFactory(user=self).codes
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
@@ -378,3 +389,44 @@ class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
     event_id = factory.Faker("uuid4")
     topic = "report.ready"
     payload = {"topic": "report.ready"}
+
+
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    """An authenticator app; ``totp_code(device)`` gives a code it accepts now."""
+
+    class Meta:
+        model = TOTPDevice
+
+    user = factory.SubFactory(UserFactory)
+    name = "Authenticator app"
+    confirmed = True
+
+    class Params:
+        unconfirmed = factory.Trait(confirmed=False)
+
+
+class StaticDeviceFactory(factory.django.DjangoModelFactory):
+    """Backup codes; the codes (stored as they are by django-otp) on ``device.codes``."""
+
+    class Meta:
+        model = StaticDevice
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    name = "Backup codes"
+
+    @factory.post_generation
+    def codes(self, create, extracted, **kwargs):
+        self.codes = extracted or [f"code{n:04d}" for n in range(10)]
+        if create:
+            StaticToken.objects.bulk_create(StaticToken(device=self, token=c) for c in self.codes)
+
+
+def totp_code(device: TOTPDevice, *, offset: int = 0) -> str:
+    """A code the authenticator app shows now (``offset`` time steps later), moved on
+    past the last one the device accepted, since a code works only once."""
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    current = totp.t()
+    totp.drift += max(current + offset, device.last_t + 1) - current
+    return f"{totp.token():0{device.digits}d}"

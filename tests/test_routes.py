@@ -13,7 +13,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts.models import Invitation
+from accounts.middleware import OPEN_VIEWS
+from accounts.models import Invitation, Role
 from reports.evidence import evidence_package_build_now
 from reports.models import EvidencePackage
 from tests.factories import (
@@ -26,6 +27,7 @@ from tests.factories import (
     PlanSignoffRoleFactory,
     RequirementFactory,
     StepResultFactory,
+    UserFactory,
     WaiverFactory,
 )
 
@@ -76,6 +78,15 @@ ROUTES: dict[str, Rule] = {
         expect(default=200, anonymous=200), kwargs=lambda world: {"secret": INVITATION_SECRET}
     ),
     "accounts:invitation_new": Rule(expect(lead=200)),
+    # Two-factor authentication: everyone signed in manages their own. Nobody here has
+    # enrolled: the code step has nothing to ask and moves on, the backup codes were
+    # never made (back to the security page), and posting a change has nothing to change.
+    "accounts:two_factor_verify": Rule(expect(default=302)),
+    "accounts:security": Rule(expect(default=200)),
+    "accounts:two_factor_setup": Rule(expect(default=200)),
+    "accounts:two_factor_backup_codes": Rule(expect(default=302)),
+    "accounts:two_factor_backup_codes_regenerate": Rule(expect(default=302), method="post"),
+    "accounts:two_factor_disable": Rule(expect(default=302), method="post"),
     # The tester's work.
     "uat:inbox": Rule(expect(lead=200, tester=200, beta_tester=200, stakeholder=200)),
     "uat:next_case": Rule(expect(lead=302, tester=302, beta_tester=302, stakeholder=302)),
@@ -224,3 +235,17 @@ def test_every_route_answers_each_persona_as_its_rule_says(client, request, worl
         f"{rule.method.upper()} {url} as {persona}: {response.status_code}, "
         f"expected {rule.expect[persona]}"
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ALL_ROUTES)
+def test_a_sign_in_that_owes_its_code_reaches_only_the_code_step(client, world, name):
+    """Deny by default: someone enrolled in two-factor who gave only the password is sent
+    to the code step from every route but the ones that settle it or need no sign-in."""
+    client.force_login(UserFactory(roles=[Role.TESTER], two_factor=True))
+    rule = ROUTES[name]
+    response = getattr(client, rule.method)(reverse(name, kwargs=rule.kwargs(world)))
+    sent_to_code_step = response.status_code == 302 and response["Location"].startswith(
+        reverse("accounts:two_factor_verify") + "?"
+    )
+    assert sent_to_code_step == (name not in OPEN_VIEWS | {"accounts:two_factor_verify"})

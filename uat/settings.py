@@ -68,6 +68,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    # Two-factor sign-in: authenticator apps (TOTP) and one-time backup codes. Before
+    # accounts, whose admin replaces theirs.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "uat",
     "reports",
@@ -79,6 +84,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this sign-in passed the two-factor code step;
+    # then Greenlight's gate keeps a sign-in that still owes that step (or an enrolment
+    # its role requires) on the two-factor pages.
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -238,7 +248,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # A browser session counts only once it passed the two-factor step it owes.
+        "accounts.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "uat.api.schema.AutoSchema",
@@ -357,6 +368,29 @@ LOGGING = {
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
 LOGIN_MAX_FAILURES_PER_IP = env_int("LOGIN_MAX_FAILURES_PER_IP", 0)
+
+# Two-factor sign-in (TOTP authenticator apps, with one-time backup codes). Optional for
+# everyone; OTP_REQUIRED_ROLES names the roles that must use it (comma-separated group
+# names, e.g. "QA lead,Stakeholder,Admin"; superusers count as Admin) and "Signer" for
+# anyone named as a signer of a plan's required sign-off. Wrong codes count like wrong
+# passwords: LOGIN_MAX_FAILURES in a row lock the code step for LOGIN_LOCKOUT_MINUTES.
+OTP_SIGNER = "Signer"
+_OTP_ROLE_NAMES = {
+    name.lower(): name
+    for name in ("Tester", "QA lead", "Stakeholder", "Admin", "Release pipeline", OTP_SIGNER)
+}
+_otp_roles = env_list("OTP_REQUIRED_ROLES")
+if unknown := [name for name in _otp_roles if name.lower() not in _OTP_ROLE_NAMES]:
+    raise ImproperlyConfigured(
+        f"OTP_REQUIRED_ROLES names unknown roles {unknown}; choose from "
+        f"{', '.join(sorted(_OTP_ROLE_NAMES.values()))}."
+    )
+OTP_REQUIRED_ROLES = [_OTP_ROLE_NAMES[name.lower()] for name in _otp_roles]
+OTP_TOTP_ISSUER = os.environ.get("OTP_ISSUER", "Greenlight")
+# The device admin must never show a secret key or a backup code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+OTP_LOGIN_URL = "accounts:two_factor_verify"
+BACKUP_CODES_COUNT = 10
 
 # Electronic signatures: wrong passwords in a row before signing locks, and for how long.
 SIGNING_MAX_FAILURES = env_int("SIGNING_MAX_FAILURES", 5)
