@@ -4,33 +4,58 @@ its plan's counter in the same transaction, whoever wrote the row."""
 
 from django.db import migrations, models
 
-POSTGRESQL = [
-    """
-    CREATE OR REPLACE FUNCTION greenlight_execution_tally() RETURNS trigger AS $$
-    BEGIN
-        IF TG_OP <> 'DELETE' THEN
-            INSERT INTO uat_executiontally (plan_id, changes) VALUES (NEW.plan_id, 1)
-            ON CONFLICT (plan_id) DO UPDATE SET changes = uat_executiontally.changes + 1;
-        END IF;
-        IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.plan_id <> NEW.plan_id) THEN
-            INSERT INTO uat_executiontally (plan_id, changes) VALUES (OLD.plan_id, 1)
-            ON CONFLICT (plan_id) DO UPDATE SET changes = uat_executiontally.changes + 1;
-        END IF;
-        RETURN NULL;
-    END;
-    $$ LANGUAGE plpgsql
-    """,
-    """
-    CREATE TRIGGER uat_execution_tally AFTER INSERT OR UPDATE OR DELETE ON uat_execution
-    FOR EACH ROW EXECUTE FUNCTION greenlight_execution_tally()
-    """,
-]
-POSTGRESQL_DROP = [
-    "DROP TRIGGER IF EXISTS uat_execution_tally ON uat_execution",
-    "DROP FUNCTION IF EXISTS greenlight_execution_tally()",
-]
+# PostgreSQL: one trigger per statement, not per row, reading the statement's rows from
+# transition tables: a bulk insert of thousands of executions moves the counter once,
+# instead of stacking thousands of versions of one row in a single transaction. The
+# triggers' names sort before 0006's, and PostgreSQL fires triggers in name order, so a
+# writer always takes the plan's counter before the dashboard tallies.
+ROWS = {
+    "INSERT": ("REFERENCING NEW TABLE AS new_rows", "SELECT plan_id FROM new_rows"),
+    "DELETE": ("REFERENCING OLD TABLE AS old_rows", "SELECT plan_id FROM old_rows"),
+    "UPDATE": (
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        # Once for each row's plan, and once more for the plan a row moved away from.
+        "SELECT plan_id FROM new_rows UNION ALL SELECT old_rows.plan_id FROM old_rows "
+        "JOIN new_rows ON new_rows.id = old_rows.id WHERE new_rows.plan_id <> old_rows.plan_id",
+    ),
+}
 
 
+def _postgresql() -> list[str]:
+    statements = []
+    for event, (referencing, rows) in ROWS.items():
+        name = f"uat_execution_tally_1_{event.lower()}"
+        statements += [
+            f"""
+            CREATE OR REPLACE FUNCTION greenlight_{name}() RETURNS trigger AS $$
+            BEGIN
+                INSERT INTO uat_executiontally (plan_id, changes)
+                SELECT plan_id, COUNT(*) FROM ({rows}) AS changed
+                GROUP BY plan_id ORDER BY plan_id
+                ON CONFLICT (plan_id)
+                DO UPDATE SET changes = uat_executiontally.changes + EXCLUDED.changes;
+                RETURN NULL;
+            END;
+            $$ LANGUAGE plpgsql
+            """,
+            f"CREATE TRIGGER {name} AFTER {event} ON uat_execution {referencing} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION greenlight_{name}()",
+        ]
+    return statements
+
+
+def _postgresql_drop() -> list[str]:
+    statements = []
+    for event in ROWS:
+        name = f"uat_execution_tally_1_{event.lower()}"
+        statements += [
+            f"DROP TRIGGER IF EXISTS {name} ON uat_execution",
+            f"DROP FUNCTION IF EXISTS greenlight_{name}()",
+        ]
+    return statements
+
+
+# SQLite updates rows in place, so a trigger per row costs little there.
 def _sqlite_bump(row: str, condition: str = "1") -> str:
     # SQLite needs a WHERE before ON CONFLICT in an INSERT ... SELECT.
     return (
@@ -60,7 +85,7 @@ BACKFILL = (
 
 def forwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    statements = {"postgresql": POSTGRESQL, "sqlite": SQLITE}.get(vendor)
+    statements = {"postgresql": _postgresql(), "sqlite": SQLITE}.get(vendor)
     if statements is None:
         raise NotImplementedError(f"No execution tally triggers for {vendor}.")
     schema_editor.execute(BACKFILL, params=None)
@@ -70,7 +95,7 @@ def forwards(apps, schema_editor):
 
 def backwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    for statement in {"postgresql": POSTGRESQL_DROP, "sqlite": SQLITE_DROP}.get(vendor, []):
+    for statement in {"postgresql": _postgresql_drop(), "sqlite": SQLITE_DROP}.get(vendor, []):
         schema_editor.execute(statement, params=None)
 
 

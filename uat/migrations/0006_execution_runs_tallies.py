@@ -1,9 +1,9 @@
 """The dashboard's tallies of runs per tester and of results per hour
 (``ExecutionTesterTally``, ``ExecutionHourTally``), and the triggers that keep them on
 PostgreSQL and SQLite, in the same transaction as each execution's insert, update or
-delete. On PostgreSQL the trigger is named after 0005's, so it fires after it: every
-writer of a plan's executions takes that plan's ``ExecutionTally`` row first, and so
-never waits for these rows while holding one another writer needs."""
+delete. On PostgreSQL the triggers are named after 0005's, so they fire after them:
+every writer of a plan's executions takes that plan's ``ExecutionTally`` row first, and
+so never waits for these rows while holding one another writer needs."""
 
 from django.db import migrations, models
 
@@ -45,35 +45,63 @@ def _statements(vendor: str) -> tuple[str, str, str, str]:
     return add_tester, add_hour, take_tester, take_hour
 
 
+# PostgreSQL: a trigger per statement over its transition tables (see 0005), each row
+# of the statement +1 as it is now and -1 as it was; only keys whose net change is not
+# zero are written, so saving a step (no key changes) writes no tally at all.
+COLUMNS = "plan_id, tester_id, cohort_id, status, finished_at"
+ROWS = {
+    "INSERT": ("REFERENCING NEW TABLE AS new_rows", f"SELECT {COLUMNS}, 1 AS delta FROM new_rows"),
+    "DELETE": ("REFERENCING OLD TABLE AS old_rows", f"SELECT {COLUMNS}, -1 AS delta FROM old_rows"),
+    "UPDATE": (
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        f"SELECT {COLUMNS}, 1 AS delta FROM new_rows "
+        f"UNION ALL SELECT {COLUMNS}, -1 AS delta FROM old_rows",
+    ),
+}
+
+
 def _postgresql() -> list[str]:
-    add_tester, add_hour, take_tester, take_hour = _statements("postgresql")
-    return [
-        f"""
-        CREATE OR REPLACE FUNCTION greenlight_execution_runs() RETURNS trigger AS $$
-        BEGIN
-            IF TG_OP = 'UPDATE' AND OLD.plan_id = NEW.plan_id
-                AND OLD.tester_id = NEW.tester_id AND OLD.cohort_id = NEW.cohort_id
-                AND OLD.status = NEW.status
-                AND OLD.finished_at IS NOT DISTINCT FROM NEW.finished_at THEN
+    hour = HOUR["postgresql"].format(at="finished_at")
+    statements = []
+    for event, (referencing, rows) in ROWS.items():
+        name = f"uat_execution_tally_2_{event.lower()}"
+        statements += [
+            f"""
+            CREATE OR REPLACE FUNCTION greenlight_{name}() RETURNS trigger AS $$
+            BEGIN
+                INSERT INTO uat_executiontestertally
+                    (plan_id, tester_id, cohort_id, status, runs)
+                SELECT plan_id, tester_id, cohort_id, status, SUM(delta)
+                FROM ({rows}) AS changed
+                GROUP BY 1, 2, 3, 4 HAVING SUM(delta) <> 0 ORDER BY 1, 2, 3, 4
+                ON CONFLICT (plan_id, tester_id, cohort_id, status)
+                DO UPDATE SET runs = uat_executiontestertally.runs + EXCLUDED.runs;
+                INSERT INTO uat_executionhourtally (plan_id, hour, status, results)
+                SELECT plan_id, {hour}, status, SUM(delta)
+                FROM ({rows}) AS changed
+                WHERE finished_at IS NOT NULL AND status IN {FINAL}
+                GROUP BY 1, 2, 3 HAVING SUM(delta) <> 0 ORDER BY 1, 2, 3
+                ON CONFLICT (plan_id, hour, status)
+                DO UPDATE SET results = uat_executionhourtally.results + EXCLUDED.results;
                 RETURN NULL;
-            END IF;
-            IF TG_OP <> 'INSERT' THEN
-                {take_tester}
-                {take_hour}
-            END IF;
-            IF TG_OP <> 'DELETE' THEN
-                {add_tester}
-                {add_hour}
-            END IF;
-            RETURN NULL;
-        END;
-        $$ LANGUAGE plpgsql
-        """,
-        """
-        CREATE TRIGGER uat_execution_tally_runs AFTER INSERT OR UPDATE OR DELETE
-        ON uat_execution FOR EACH ROW EXECUTE FUNCTION greenlight_execution_runs()
-        """,
-    ]
+            END;
+            $$ LANGUAGE plpgsql
+            """,
+            f"CREATE TRIGGER {name} AFTER {event} ON uat_execution {referencing} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION greenlight_{name}()",
+        ]
+    return statements
+
+
+def _postgresql_drop() -> list[str]:
+    statements = []
+    for event in ROWS:
+        name = f"uat_execution_tally_2_{event.lower()}"
+        statements += [
+            f"DROP TRIGGER IF EXISTS {name} ON uat_execution",
+            f"DROP FUNCTION IF EXISTS greenlight_{name}()",
+        ]
+    return statements
 
 
 def _sqlite() -> list[str]:
@@ -117,10 +145,7 @@ def forwards(apps, schema_editor):
 
 def backwards(apps, schema_editor):
     statements = {
-        "postgresql": [
-            "DROP TRIGGER IF EXISTS uat_execution_tally_runs ON uat_execution",
-            "DROP FUNCTION IF EXISTS greenlight_execution_runs()",
-        ],
+        "postgresql": _postgresql_drop(),
         "sqlite": [
             f"DROP TRIGGER IF EXISTS uat_execution_runs_{event}"
             for event in ("insert", "update", "delete")
