@@ -7,33 +7,30 @@ scope (cases, their versions, the requirements they cover), its executions, the 
 of its release with their links to executions, and the waivers active now — so a waiver
 expiring also makes the report stale.
 
-Computing it costs three queries whatever the data size or the number of plans (the
-plans' rows with every aggregate as a subquery returning one JSON object, their required
-sign-offs, their releases' active waivers), and reads no rows in proportion to the
-history: every input enters as aggregates the database works out. Executions
-enter as their plan's ``ExecutionTally``, a counter database triggers move on every
-insert, update or delete of one of them, whoever writes it: one row, where recipe 2
-aggregated every execution of the plan, retest history included (about 10 ms per call
-at 100,000 executions, growing with the history). Defects enter as aggregates that every
-change through the services moves (a count and the latest ``updated_at``; there are far
-fewer of them and they carry no history). Scope and coverage, sets
-of id pairs, enter as their power sums: the count, the sums of each column, of its
-squares and of the pair's product. Adding or removing a member moves the count,
-replacing one moves the sum of ids, editing a case moves the sum of versions (a version
-only grows); two different sets agree on all of them only for contrived simultaneous
-swaps — two cases replaced by two others with the same sum and sum of squares is already
-impossible. Recipe 1 read every row instead, which cost tens of milliseconds per call at
-5,000 cases.
+Computing it costs three queries whatever the data size or the number of plans: the
+plans' rows with every other input as a subquery, their required sign-offs, and their
+releases' active waivers. Executions and scope enter as counters that database triggers
+move, in the same transaction, on every write that changes them, whoever makes it (the
+services, the admin, a bulk load or raw SQL): the plan's ``ExecutionTally`` (any
+insert, update or delete of one of its executions) and ``ScopeTally`` (a case added or
+removed, a new version of a case in scope, a requirement linked or unlinked). One row
+each, where recipe 2 aggregated every execution of the plan, retest history included,
+and every (case, version) and (case, requirement) pair of its scope — tens of
+milliseconds per call at 100,000 executions and 5,000 cases. Defects enter as
+aggregates that every change moves (a count and the latest ``updated_at``; their links
+as a count and the sum of execution ids): a release's defects carry no history, and
+their writes share transactions with execution writes, so a counter row would be one
+more lock for those transactions to take in opposite orders.
 """
 
 import hashlib
 import json
 
-from django.db.models import Count, F, Max, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, Max, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
-from uat.models import Case, Defect, ExecutionTally, Plan, PlanSignoffRole, Waiver
+from uat.models import Defect, ExecutionTally, Plan, PlanSignoffRole, ScopeTally, Waiver
 
 # Bump when the recipe changes, so old fingerprints never match new ones by accident.
 RECIPE = "greenlight-fingerprint-3"
@@ -87,28 +84,21 @@ def plans_inputs(plan_ids, *, at=None) -> dict[int, dict]:
             "criteria": row,
             "signoff_roles": sorted(roles.get(pk, []), key=lambda r: (r[0], r[1] or 0)),
             **aggregates,
+            "scope": {"changes": aggregates["scope"] or 0},
             "executions": {"changes": aggregates["executions"] or 0},
             "waivers": sorted(waivers.get(release_id, [])),
         }
     return inputs
 
 
-AGGREGATES = ("scope", "coverage", "executions", "defects", "defect_links")
+AGGREGATES = ("scope", "executions", "defects", "defect_links")
 
 
 def _aggregates() -> dict:
-    """Each aggregate input as a subquery of the plan's row (one JSON object each)."""
+    """Each input that is not a plain column, as a subquery of the plan's row."""
     plan, release = OuterRef("pk"), OuterRef("release_id")
-    in_scope = Plan.cases.through.objects.filter(plan_id=OuterRef(plan)).values("case_id")
     return {
-        "scope": _json(
-            Plan.cases.through.objects.filter(plan_id=plan), _pair_sums("case_id", "case__version")
-        ),
-        # Through the scope's link table alone: joining uat_case as well doubles the cost.
-        "coverage": _json(
-            Case.requirements.through.objects.filter(case_id__in=in_scope),
-            _pair_sums("case_id", "requirement_id"),
-        ),
+        "scope": Subquery(ScopeTally.objects.filter(plan_id=plan).values("changes")),
         "executions": Subquery(ExecutionTally.objects.filter(plan_id=plan).values("changes")),
         "defects": _json(
             Defect.objects.filter(release_id=release),
@@ -131,18 +121,6 @@ def _json(rows, aggregates: dict) -> Subquery:
 def _digest(inputs: dict) -> str:
     encoded = json.dumps(inputs, sort_keys=True, default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()
-
-
-def _pair_sums(first: str, second: str) -> dict:
-    """Aggregates that tell one set of ``(first, second)`` integer pairs from another
-    (see the module docstring)."""
-    return {
-        "count": Count("*"),
-        "firsts": Sum(first),
-        "seconds": Sum(second),
-        "squares": Sum(F(first) * F(first)),
-        "products": Sum(F(first) * F(second)),
-    }
 
 
 def _grouped(rows) -> dict:

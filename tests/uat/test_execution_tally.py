@@ -4,20 +4,28 @@ import datetime as dt
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from reports.fingerprint import plan_fingerprint
-from tests.factories import ExecutionFactory, PlanFactory, UserFactory
+from tests.factories import (
+    CaseFactory,
+    ExecutionFactory,
+    PlanFactory,
+    RequirementFactory,
+    UserFactory,
+)
 from uat import services
 from uat.models import (
     FINAL_STATUSES,
+    Case,
     Execution,
     ExecutionHourTally,
     ExecutionStatus,
     ExecutionTally,
     ExecutionTesterTally,
+    ScopeTally,
 )
 
 pytestmark = pytest.mark.django_db
@@ -164,3 +172,33 @@ def test_recording_through_the_services_keeps_the_tallies(lead, tester):
         execution.refresh_from_db()
     services.execution_record(execution=execution, actor=tester)
     assert_tallies_agree(execution.plan)
+
+
+def scope_changes(plan) -> int:
+    row = ScopeTally.objects.filter(plan_id=plan.pk).first()
+    return row.changes if row else 0
+
+
+def test_the_scope_counter_moves_with_every_scope_edit_and_nothing_else():
+    plan, other = PlanFactory(), PlanFactory()
+    case = CaseFactory(product=plan.release.product)
+    requirement = RequirementFactory(product=plan.release.product)
+    moves = [
+        lambda: plan.cases.add(case),
+        lambda: case.requirements.add(requirement),
+        lambda: Case.requirements.through.objects.filter(case=case).update(
+            requirement=RequirementFactory(product=plan.release.product)
+        ),
+        lambda: Case.objects.filter(pk=case.pk).update(version=F("version") + 1),
+        lambda: case.requirements.clear(),
+        lambda: plan.cases.remove(case),
+    ]
+    for move in moves:
+        before, elsewhere = scope_changes(plan), scope_changes(other)
+        move()
+        assert scope_changes(plan) > before
+        assert scope_changes(other) == elsewhere
+    plan.cases.add(case)
+    before = scope_changes(plan)
+    Case.objects.filter(pk=case.pk).update(title="A new title is not a new version")
+    assert scope_changes(plan) == before

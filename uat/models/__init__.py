@@ -26,6 +26,7 @@ from .execution import (
     ExecutionStatus,
     ExecutionTally,
     ExecutionTesterTally,
+    ScopeTally,
     StepResult,
     StepStatus,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "Promotion",
     "Release",
     "Requirement",
+    "ScopeTally",
     "Severity",
     "SignOff",
     "SignoffRole",

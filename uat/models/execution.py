@@ -264,6 +264,19 @@ class ExecutionTally(models.Model):
         return f"plan {self.plan_id}: {self.changes} changes"
 
 
+class ScopeTally(models.Model):
+    """How many times a plan's scope changed: a case added or removed, a case in scope
+    given a new version, a requirement linked to or unlinked from a case in scope. Kept
+    by database triggers (migration ``0007``) like ``ExecutionTally``, for the report
+    fingerprint; never written by the application."""
+
+    plan_id = models.BigIntegerField(primary_key=True)
+    changes = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"plan {self.plan_id}: {self.changes} scope changes"
+
+
 class ExecutionTesterTally(models.Model):
     """How many of a plan's executions each tester holds in each cohort and state,
     retests and history included: the release dashboard's tester table. Kept by
