@@ -50,7 +50,10 @@ def run(
     """Measure every operation at each size; return the figures written to ``out``."""
     spec = spec or ScaleSpec()
     settings = Settings(warmup=warmup, repeats=repeats, slow_repeats=max(1, min(repeats, 5)))
-    stream.write(f"Benchmark on {connection.vendor}, {platform.python_version()}\n")
+    stream.write(
+        f"Benchmark on {connection.vendor}, Python {platform.python_version()}; "
+        f"CPU reference {cpu_reference_ms():.0f} ms\n"
+    )
     results: list[dict] = []
     for size in sizes:
         sized = dataclasses.replace(spec, executions=size)
@@ -71,6 +74,20 @@ def run(
     stream.write(table(results, sizes) + "\n")
     stream.write(f"Figures written to {out}\n")
     return results
+
+
+def cpu_reference_ms() -> float:
+    """The best of three runs of a fixed pure-Python loop, in ms: how fast this machine
+    runs Python, so figures from different machines can be compared (the figures in
+    docs/performance.md say which reference they were measured at)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for number in range(2_000_000):
+            total += number
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
 
 
 def table(results: list[dict], sizes: list[int]) -> str:
