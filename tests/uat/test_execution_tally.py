@@ -1,8 +1,10 @@
 """The database keeps each plan's execution change counter itself, whoever writes."""
 
 import datetime as dt
+import io
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 from django.db.models.functions import TruncDate
@@ -27,6 +29,7 @@ from uat.models import (
     ExecutionTesterTally,
     ScopeTally,
 )
+from uat.tallies import tallies_check
 
 pytestmark = pytest.mark.django_db
 
@@ -202,3 +205,17 @@ def test_the_scope_counter_moves_with_every_scope_edit_and_nothing_else():
     before = scope_changes(plan)
     Case.objects.filter(pk=case.pk).update(title="A new title is not a new version")
     assert scope_changes(plan) == before
+
+
+def test_the_tallies_command_finds_a_wrong_tally_and_rebuilds_it():
+    execution = ExecutionFactory(passed=True)
+    ExecutionFactory(plan=execution.plan)
+    call_command("tallies", stdout=io.StringIO())  # they agree
+    ExecutionTesterTally.objects.filter(plan_id=execution.plan_id).update(runs=F("runs") + 5)
+    ExecutionHourTally.objects.filter(plan_id=execution.plan_id).delete()
+    assert len(tallies_check()) == 3  # both runs' tester rows, the passed run's hour
+    with pytest.raises(CommandError, match="3 tallies disagree"):
+        call_command("tallies", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("tallies", "--rebuild", stdout=io.StringIO())
+    assert tallies_check() == []
+    assert_tallies_agree(execution.plan)
