@@ -4,55 +4,40 @@ its plan's counter in the same transaction, whoever wrote the row."""
 
 from django.db import migrations, models
 
+from . import _statement_triggers as triggers
+
 # PostgreSQL: one trigger per statement, not per row, reading the statement's rows from
 # transition tables: a bulk insert of thousands of executions moves the counter once,
 # instead of stacking thousands of versions of one row in a single transaction. The
 # triggers' names sort before 0006's, and PostgreSQL fires triggers in name order, so a
 # writer always takes the plan's counter before the dashboard tallies.
+#
+# Once for each row's plan, and once more for the plan a row moved away from.
 ROWS = {
-    "INSERT": ("REFERENCING NEW TABLE AS new_rows", "SELECT plan_id FROM new_rows"),
-    "DELETE": ("REFERENCING OLD TABLE AS old_rows", "SELECT plan_id FROM old_rows"),
-    "UPDATE": (
-        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        # Once for each row's plan, and once more for the plan a row moved away from.
-        "SELECT plan_id FROM new_rows UNION ALL SELECT old_rows.plan_id FROM old_rows "
-        "JOIN new_rows ON new_rows.id = old_rows.id WHERE new_rows.plan_id <> old_rows.plan_id",
-    ),
+    "INSERT": "SELECT plan_id FROM new_rows",
+    "DELETE": "SELECT plan_id FROM old_rows",
+    "UPDATE": "SELECT plan_id FROM new_rows UNION ALL SELECT old_rows.plan_id FROM old_rows "
+    "JOIN new_rows ON new_rows.id = old_rows.id WHERE new_rows.plan_id <> old_rows.plan_id",
 }
+UPSERT = (
+    "INSERT INTO uat_executiontally (plan_id, changes) "
+    "SELECT plan_id, COUNT(*) FROM ({rows}) AS changed GROUP BY plan_id ORDER BY plan_id "
+    "ON CONFLICT (plan_id) DO UPDATE SET changes = uat_executiontally.changes + EXCLUDED.changes;"
+)
 
 
-def _postgresql() -> list[str]:
-    statements = []
-    for event, (referencing, rows) in ROWS.items():
-        name = f"uat_execution_tally_1_{event.lower()}"
-        statements += [
-            f"""
-            CREATE OR REPLACE FUNCTION greenlight_{name}() RETURNS trigger AS $$
-            BEGIN
-                INSERT INTO uat_executiontally (plan_id, changes)
-                SELECT plan_id, COUNT(*) FROM ({rows}) AS changed
-                GROUP BY plan_id ORDER BY plan_id
-                ON CONFLICT (plan_id)
-                DO UPDATE SET changes = uat_executiontally.changes + EXCLUDED.changes;
-                RETURN NULL;
-            END;
-            $$ LANGUAGE plpgsql
-            """,
-            f"CREATE TRIGGER {name} AFTER {event} ON uat_execution {referencing} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION greenlight_{name}()",
-        ]
-    return statements
+def _name(event: str) -> str:
+    return f"uat_execution_tally_1_{event.lower()}"
 
 
-def _postgresql_drop() -> list[str]:
-    statements = []
-    for event in ROWS:
-        name = f"uat_execution_tally_1_{event.lower()}"
-        statements += [
-            f"DROP TRIGGER IF EXISTS {name} ON uat_execution",
-            f"DROP FUNCTION IF EXISTS greenlight_{name}()",
-        ]
-    return statements
+POSTGRESQL = [
+    statement
+    for event, rows in ROWS.items()
+    for statement in triggers.create("uat_execution", _name(event), event, UPSERT.format(rows=rows))
+]
+POSTGRESQL_DROP = [
+    statement for event in ROWS for statement in triggers.drop("uat_execution", _name(event))
+]
 
 
 # SQLite updates rows in place, so a trigger per row costs little there.
@@ -84,19 +69,13 @@ BACKFILL = (
 
 
 def forwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = {"postgresql": _postgresql(), "sqlite": SQLITE}.get(vendor)
-    if statements is None:
-        raise NotImplementedError(f"No execution tally triggers for {vendor}.")
-    schema_editor.execute(BACKFILL, params=None)
-    for statement in statements:
-        schema_editor.execute(statement, params=None)
+    statements = {"postgresql": [BACKFILL, *POSTGRESQL], "sqlite": [BACKFILL, *SQLITE]}
+    triggers.execute(schema_editor, statements, required=True)
 
 
 def backwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for statement in {"postgresql": _postgresql_drop(), "sqlite": SQLITE_DROP}.get(vendor, []):
-        schema_editor.execute(statement, params=None)
+    statements = {"postgresql": POSTGRESQL_DROP, "sqlite": SQLITE_DROP}
+    triggers.execute(schema_editor, statements, required=False)
 
 
 class Migration(migrations.Migration):

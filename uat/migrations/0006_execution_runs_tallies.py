@@ -7,6 +7,8 @@ so never waits for these rows while holding one another writer needs."""
 
 from django.db import migrations, models
 
+from . import _statement_triggers as triggers
+
 FINAL = "('passed', 'failed', 'blocked')"
 HOUR = {
     "postgresql": "date_trunc('hour', {at} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
@@ -50,58 +52,43 @@ def _statements(vendor: str) -> tuple[str, str, str, str]:
 # zero are written, so saving a step (no key changes) writes no tally at all.
 COLUMNS = "plan_id, tester_id, cohort_id, status, finished_at"
 ROWS = {
-    "INSERT": ("REFERENCING NEW TABLE AS new_rows", f"SELECT {COLUMNS}, 1 AS delta FROM new_rows"),
-    "DELETE": ("REFERENCING OLD TABLE AS old_rows", f"SELECT {COLUMNS}, -1 AS delta FROM old_rows"),
-    "UPDATE": (
-        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        f"SELECT {COLUMNS}, 1 AS delta FROM new_rows "
-        f"UNION ALL SELECT {COLUMNS}, -1 AS delta FROM old_rows",
-    ),
+    "INSERT": f"SELECT {COLUMNS}, 1 AS delta FROM new_rows",
+    "DELETE": f"SELECT {COLUMNS}, -1 AS delta FROM old_rows",
+    "UPDATE": f"SELECT {COLUMNS}, 1 AS delta FROM new_rows "
+    f"UNION ALL SELECT {COLUMNS}, -1 AS delta FROM old_rows",
 }
+UPSERTS = (
+    "INSERT INTO uat_executiontestertally (plan_id, tester_id, cohort_id, status, runs) "
+    "SELECT plan_id, tester_id, cohort_id, status, SUM(delta) FROM ({rows}) AS changed "
+    "GROUP BY 1, 2, 3, 4 HAVING SUM(delta) <> 0 ORDER BY 1, 2, 3, 4 "
+    "ON CONFLICT (plan_id, tester_id, cohort_id, status) "
+    "DO UPDATE SET runs = uat_executiontestertally.runs + EXCLUDED.runs; "
+    "INSERT INTO uat_executionhourtally (plan_id, hour, status, results) "
+    "SELECT plan_id, {hour}, status, SUM(delta) FROM ({rows}) AS changed "
+    f"WHERE finished_at IS NOT NULL AND status IN {FINAL} "
+    "GROUP BY 1, 2, 3 HAVING SUM(delta) <> 0 ORDER BY 1, 2, 3 "
+    "ON CONFLICT (plan_id, hour, status) "
+    "DO UPDATE SET results = uat_executionhourtally.results + EXCLUDED.results;"
+)
+
+
+def _name(event: str) -> str:
+    return f"uat_execution_tally_2_{event.lower()}"
 
 
 def _postgresql() -> list[str]:
     hour = HOUR["postgresql"].format(at="finished_at")
-    statements = []
-    for event, (referencing, rows) in ROWS.items():
-        name = f"uat_execution_tally_2_{event.lower()}"
-        statements += [
-            f"""
-            CREATE OR REPLACE FUNCTION greenlight_{name}() RETURNS trigger AS $$
-            BEGIN
-                INSERT INTO uat_executiontestertally
-                    (plan_id, tester_id, cohort_id, status, runs)
-                SELECT plan_id, tester_id, cohort_id, status, SUM(delta)
-                FROM ({rows}) AS changed
-                GROUP BY 1, 2, 3, 4 HAVING SUM(delta) <> 0 ORDER BY 1, 2, 3, 4
-                ON CONFLICT (plan_id, tester_id, cohort_id, status)
-                DO UPDATE SET runs = uat_executiontestertally.runs + EXCLUDED.runs;
-                INSERT INTO uat_executionhourtally (plan_id, hour, status, results)
-                SELECT plan_id, {hour}, status, SUM(delta)
-                FROM ({rows}) AS changed
-                WHERE finished_at IS NOT NULL AND status IN {FINAL}
-                GROUP BY 1, 2, 3 HAVING SUM(delta) <> 0 ORDER BY 1, 2, 3
-                ON CONFLICT (plan_id, hour, status)
-                DO UPDATE SET results = uat_executionhourtally.results + EXCLUDED.results;
-                RETURN NULL;
-            END;
-            $$ LANGUAGE plpgsql
-            """,
-            f"CREATE TRIGGER {name} AFTER {event} ON uat_execution {referencing} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION greenlight_{name}()",
-        ]
-    return statements
+    return [
+        statement
+        for event, rows in ROWS.items()
+        for statement in triggers.create(
+            "uat_execution", _name(event), event, UPSERTS.format(rows=rows, hour=hour)
+        )
+    ]
 
 
 def _postgresql_drop() -> list[str]:
-    statements = []
-    for event in ROWS:
-        name = f"uat_execution_tally_2_{event.lower()}"
-        statements += [
-            f"DROP TRIGGER IF EXISTS {name} ON uat_execution",
-            f"DROP FUNCTION IF EXISTS greenlight_{name}()",
-        ]
-    return statements
+    return [statement for event in ROWS for statement in triggers.drop("uat_execution", _name(event))]
 
 
 def _sqlite() -> list[str]:
@@ -135,24 +122,21 @@ def _backfill(vendor: str) -> list[str]:
 
 
 def forwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    triggers = {"postgresql": _postgresql, "sqlite": _sqlite}.get(vendor)
-    if triggers is None:
-        raise NotImplementedError(f"No execution tally triggers for {vendor}.")
-    for statement in _backfill(vendor) + triggers():
-        schema_editor.execute(statement, params=None)
+    statements = {
+        "postgresql": _backfill("postgresql") + _postgresql(),
+        "sqlite": _backfill("sqlite") + _sqlite(),
+    }
+    triggers.execute(schema_editor, statements, required=True)
 
 
 def backwards(apps, schema_editor):
-    statements = {
-        "postgresql": _postgresql_drop(),
-        "sqlite": [
-            f"DROP TRIGGER IF EXISTS uat_execution_runs_{event}"
-            for event in ("insert", "update", "delete")
-        ],
-    }
-    for statement in statements.get(schema_editor.connection.vendor, []):
-        schema_editor.execute(statement, params=None)
+    sqlite = [
+        f"DROP TRIGGER IF EXISTS uat_execution_runs_{event}"
+        for event in ("insert", "update", "delete")
+    ]
+    triggers.execute(
+        schema_editor, {"postgresql": _postgresql_drop(), "sqlite": sqlite}, required=False
+    )
 
 
 class Migration(migrations.Migration):

@@ -6,6 +6,8 @@ tester's transaction could be waiting for."""
 
 from django.db import migrations, models
 
+from . import _statement_triggers as triggers
+
 UPSERT = (
     "INSERT INTO uat_scopetally (plan_id, changes) SELECT plan_id, {count} FROM ({rows}) "
     "AS changed {group} ON CONFLICT (plan_id) "
@@ -14,22 +16,18 @@ UPSERT = (
 
 # PostgreSQL: statement triggers over transition tables (see 0005). Each source lists
 # the plan of every change the statement made.
-NEW, OLD = "REFERENCING NEW TABLE AS new_rows", "REFERENCING OLD TABLE AS old_rows"
-BOTH = "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
 IN_SCOPE = "JOIN uat_plan_cases ON uat_plan_cases.case_id = {rows}.case_id"
 POSTGRESQL_SOURCES = [
-    ("uat_plan_cases", "INSERT", NEW, "SELECT plan_id FROM new_rows"),
-    ("uat_plan_cases", "DELETE", OLD, "SELECT plan_id FROM old_rows"),
+    ("uat_plan_cases", "INSERT", "SELECT plan_id FROM new_rows"),
+    ("uat_plan_cases", "DELETE", "SELECT plan_id FROM old_rows"),
     (
         "uat_plan_cases",
         "UPDATE",
-        BOTH,
         "SELECT plan_id FROM new_rows UNION ALL SELECT plan_id FROM old_rows",
     ),
     (
         "uat_case",
         "UPDATE",
-        BOTH,
         "SELECT uat_plan_cases.plan_id FROM new_rows "
         "JOIN old_rows ON old_rows.id = new_rows.id "
         "JOIN uat_plan_cases ON uat_plan_cases.case_id = new_rows.id "
@@ -38,19 +36,16 @@ POSTGRESQL_SOURCES = [
     (
         "uat_case_requirements",
         "INSERT",
-        NEW,
         f"SELECT uat_plan_cases.plan_id FROM new_rows {IN_SCOPE.format(rows='new_rows')}",
     ),
     (
         "uat_case_requirements",
         "DELETE",
-        OLD,
         f"SELECT uat_plan_cases.plan_id FROM old_rows {IN_SCOPE.format(rows='old_rows')}",
     ),
     (
         "uat_case_requirements",
         "UPDATE",
-        BOTH,
         f"SELECT uat_plan_cases.plan_id FROM new_rows {IN_SCOPE.format(rows='new_rows')} "
         f"UNION ALL SELECT uat_plan_cases.plan_id FROM old_rows "
         f"{IN_SCOPE.format(rows='old_rows')}",
@@ -63,34 +58,22 @@ def _name(table: str, event: str) -> str:
 
 
 def _postgresql() -> list[str]:
-    statements = []
-    for table, event, referencing, rows in POSTGRESQL_SOURCES:
-        name = _name(table, event)
-        upsert = UPSERT.format(count="COUNT(*)", rows=rows, group="GROUP BY plan_id ORDER BY 1")
-        statements += [
-            f"""
-            CREATE OR REPLACE FUNCTION greenlight_{name}() RETURNS trigger AS $$
-            BEGIN
-                {upsert};
-                RETURN NULL;
-            END;
-            $$ LANGUAGE plpgsql
-            """,
-            f"CREATE TRIGGER {name} AFTER {event} ON {table} {referencing} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION greenlight_{name}()",
-        ]
-    return statements
+    group = "GROUP BY plan_id ORDER BY 1"
+    return [
+        statement
+        for table, event, rows in POSTGRESQL_SOURCES
+        for statement in triggers.create(
+            table, _name(table, event), event, UPSERT.format(count="COUNT(*)", rows=rows, group=group) + ";"
+        )
+    ]
 
 
 def _postgresql_drop() -> list[str]:
-    statements = []
-    for table, event, _, _ in POSTGRESQL_SOURCES:
-        name = _name(table, event)
-        statements += [
-            f"DROP TRIGGER IF EXISTS {name} ON {table}",
-            f"DROP FUNCTION IF EXISTS greenlight_{name}()",
-        ]
-    return statements
+    return [
+        statement
+        for table, event, _ in POSTGRESQL_SOURCES
+        for statement in triggers.drop(table, _name(table, event))
+    ]
 
 
 def _sqlite_bump(rows: str) -> str:
@@ -137,28 +120,19 @@ SQLITE_TRIGGERS = {
 
 
 def forwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        statements = _postgresql()
-    elif vendor == "sqlite":
-        statements = [
-            f"CREATE TRIGGER {name} {when} BEGIN {body} END"
-            for name, (when, body) in SQLITE_TRIGGERS.items()
-        ]
-    else:
-        raise NotImplementedError(f"No scope tally triggers for {vendor}.")
-    for statement in statements:
-        schema_editor.execute(statement, params=None)
+    sqlite = [
+        f"CREATE TRIGGER {name} {when} BEGIN {body} END"
+        for name, (when, body) in SQLITE_TRIGGERS.items()
+    ]
+    triggers.execute(schema_editor, {"postgresql": _postgresql(), "sqlite": sqlite}, required=True)
 
 
 def backwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
     statements = {
         "postgresql": _postgresql_drop(),
         "sqlite": [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS],
     }
-    for statement in statements.get(vendor, []):
-        schema_editor.execute(statement, params=None)
+    triggers.execute(schema_editor, statements, required=False)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,38 @@
+"""Helpers of the tally migrations (0005–0007): PostgreSQL triggers that run once per
+statement over its transition tables, and running the right statements for the database
+at hand. (Django's migration loader skips modules whose name starts with "_".)"""
+
+REFERENCING = {
+    "INSERT": "REFERENCING NEW TABLE AS new_rows",
+    "DELETE": "REFERENCING OLD TABLE AS old_rows",
+    "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+}
+
+
+def create(table: str, name: str, event: str, body: str) -> list[str]:
+    """A function running ``body`` (SQL statements, each ending in ";") and the trigger
+    that calls it after each ``event`` statement on ``table``, which sees the
+    statement's rows as ``new_rows`` and/or ``old_rows``."""
+    return [
+        f"CREATE OR REPLACE FUNCTION greenlight_{name}() RETURNS trigger AS $$ BEGIN {body} "
+        "RETURN NULL; END; $$ LANGUAGE plpgsql",
+        f"CREATE TRIGGER {name} AFTER {event} ON {table} {REFERENCING[event]} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION greenlight_{name}()",
+    ]
+
+
+def drop(table: str, name: str) -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {name} ON {table}",
+        f"DROP FUNCTION IF EXISTS greenlight_{name}()",
+    ]
+
+
+def execute(schema_editor, statements: dict[str, list[str]], *, required: bool) -> None:
+    """Run the statements of this database's vendor; a vendor without any is refused
+    when ``required`` (creating triggers) and passed over otherwise (dropping them)."""
+    vendor = schema_editor.connection.vendor
+    if vendor not in statements and required:
+        raise NotImplementedError(f"No tally triggers for {vendor}.")
+    for statement in statements.get(vendor, []):
+        schema_editor.execute(statement, params=None)
