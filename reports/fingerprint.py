@@ -77,21 +77,20 @@ def plans_inputs(plan_ids, *, at=None) -> dict[int, dict]:
     inputs = {}
     for pk, row in plans.items():
         release_id = row.pop("release_id")
-        aggregates = {name: row.pop(name) for name in AGGREGATES}
+        scope, executions = row.pop("scope") or 0, row.pop("executions") or 0
+        defects, links = row.pop("defects"), row.pop("defect_links")
         inputs[pk] = {
             "recipe": RECIPE,
             "plan": pk,
             "criteria": row,
             "signoff_roles": sorted(roles.get(pk, []), key=lambda r: (r[0], r[1] or 0)),
-            **aggregates,
-            "scope": {"changes": aggregates["scope"] or 0},
-            "executions": {"changes": aggregates["executions"] or 0},
+            "scope": {"changes": scope},
+            "executions": {"changes": executions},
+            "defects": defects,
+            "defect_links": links,
             "waivers": sorted(waivers.get(release_id, [])),
         }
     return inputs
-
-
-AGGREGATES = ("scope", "executions", "defects", "defect_links")
 
 
 def _aggregates() -> dict:

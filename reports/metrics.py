@@ -282,7 +282,11 @@ def _testers(plan: Plan) -> list[dict]:
         )
         .order_by()
     )
-    users = User.objects.filter(pk__in={row["tester_id"] for row in rows}).in_bulk()
+    users = (
+        User.objects.filter(pk__in={row["tester_id"] for row in rows})
+        .only("full_name", "email")
+        .in_bulk()
+    )
     cohorts = Cohort.objects.filter(pk__in={row["cohort_id"] for row in rows}).in_bulk()
     testers = []
     for row in sorted(
