@@ -1,5 +1,6 @@
 """A small plan with results in every state, for the report tests."""
 
+import kombu.pools
 import pytest
 from django.utils import timezone
 
@@ -70,3 +71,15 @@ def grow(plan, n: int) -> None:
             finished_at=timezone.now(),
         )
         DefectFactory(release=plan.release, reported_by=tester).executions.add(old)
+
+
+def broker_connections_forget() -> None:
+    """Drop pooled broker connections, so the next task connects to the broker now set
+    (kombu keeps its pools in a registry of its own, which must go too)."""
+    from uat.celery import app
+
+    if app._pool is not None:
+        app._pool.force_close_all()
+    kombu.pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None

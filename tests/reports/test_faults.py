@@ -8,7 +8,6 @@ import logging
 import smtplib
 import socket
 
-import kombu.pools
 import pytest
 from celery.exceptions import Retry
 from django.core import mail
@@ -29,6 +28,7 @@ from reports.services import (
     reports_sweep,
 )
 from tests.factories import UserFactory, WebhookFactory
+from tests.reports.conftest import broker_connections_forget
 from uat.celery import app
 
 
@@ -39,25 +39,15 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def _forget_connections() -> None:
-    """Drop pooled broker connections, so the next task connects to the broker now set
-    (kombu keeps its pools in a registry of its own, which must go too)."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-    kombu.pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def broker_down():
     """Send tasks to a Redis that is not there, as when the broker is down."""
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=f"redis://127.0.0.1:{closed_port()}/0", task_always_eager=False)
-    _forget_connections()
+    broker_connections_forget()
     yield
     app.conf.update(saved)
-    _forget_connections()
+    broker_connections_forget()
 
 
 def backdate(report: AcceptanceReport, seconds: int, **fields) -> None:

@@ -17,7 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import kombu.pools
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -34,6 +33,7 @@ from reports.services import (
 )
 from tests.conftest import require
 from tests.factories import UserFactory
+from tests.reports.conftest import broker_connections_forget
 from uat.celery import app
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -164,22 +164,12 @@ def broker():
     """Send this process's tasks to Redis instead of running them in-process."""
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
-    _forget_connections()  # eager tasks before this one may have pooled the old broker
+    broker_connections_forget()  # eager tasks before this one may have pooled the old broker
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge("celery")
     yield
     app.conf.update(saved)
-    _forget_connections()
-
-
-def _forget_connections() -> None:
-    """Drop pooled broker connections, so the next task connects to the broker now set
-    (kombu keeps its pools in a registry of its own, which must go too)."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-    kombu.pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
+    broker_connections_forget()
 
 
 def wait_for(condition, what: str, log: Path):
@@ -298,13 +288,13 @@ def test_emails_the_broker_could_not_take_are_sent_once_by_a_worker_after_the_sw
     # A report built while the broker is down: its emails cannot be queued.
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=f"redis://127.0.0.1:{free_port()}/0", task_always_eager=False)
-    _forget_connections()
+    broker_connections_forget()
     try:
         report = AcceptanceReport.objects.create(plan=plan, fingerprint="x", requested_by=lead)
         report = report_build(report_id=report.pk)
     finally:
         app.conf.update(saved)
-        _forget_connections()
+        broker_connections_forget()
     assert (report.status, report.emails) == ("ready", "wanted")
 
     # The broker is back; the sweeper queues the emails, twice over (two beats close
