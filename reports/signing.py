@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from uat.models import PlanSignoffRole, SignOff
 from uat.signoffs import SigningLocked, signoff_sign
+from uat.views.forms import service_error_add
 
 from .services import report_pdf
 from .staleness import CURRENT, report_state, signoffs_with_state
@@ -48,14 +49,6 @@ class SignForm(forms.Form):
     def __init__(self, *args, roles: list[PlanSignoffRole], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r.role, r.get_role_display()) for r in roles]
-
-    def add_service_error(self, error: ValidationError) -> None:
-        """The service's errors on the form: per field when it names one of ours."""
-        if hasattr(error, "error_dict"):
-            for field, texts in error.message_dict.items():
-                self.add_error(field if field in self.fields else None, texts)
-        else:
-            self.add_error(None, error.messages)
 
 
 def _meanings(roles: list[PlanSignoffRole]) -> list[dict]:
@@ -97,7 +90,7 @@ def report_sign(request, uuid):
         except PermissionDenied as refused:
             form.add_error("role", str(refused))
         except ValidationError as error:
-            form.add_service_error(error)
+            service_error_add(form, error)
         else:
             messages.success(request, f"Signed: {signoff.meaning}.")
             return redirect("reports:report", uuid=report.uuid)

@@ -14,7 +14,7 @@ from .. import services
 from ..access import sees_everything
 from ..models import Defect, DefectStatus, Evidence, Execution, StepStatus
 from .access import defect_for, own_execution_for, require_lead, require_member
-from .forms import DefectFilterForm, DefectReportForm
+from .forms import DefectFilterForm, DefectReportForm, service_error_add
 
 PAGE_SIZE = 50
 
@@ -78,8 +78,7 @@ def defect_new(request, uuid):
                         step_position=step,
                     )
         except ValidationError as error:
-            for field, problems in getattr(error, "message_dict", {None: error.messages}).items():
-                form.add_error(field if field in form.fields else None, problems)
+            service_error_add(form, error)
         else:
             messages.success(request, f"Reported {defect.reference}. Thank you!")
             return redirect("uat:defect", pk=defect.pk)

@@ -1,8 +1,19 @@
 """Forms of the tester pages."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from ..models import Cohort, DefectStatus, Release, Severity
+
+
+def service_error_add(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's refusal on ``form``: by the field it names when the form has
+    that field, above the form otherwise."""
+    if hasattr(error, "error_dict"):
+        for field, texts in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, texts)
+    else:
+        form.add_error(None, error.messages)
 
 
 class DefectReportForm(forms.Form):
