@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from ..models import Defect, Waiver
 from ..signoffs import waiver_grant, waiver_revoke
 from .audit import release_for_audit
+from .forms import service_error_add
 
 WAIVE_PERMISSION = "uat.add_waiver"
 
@@ -87,8 +88,7 @@ def waiver_create(request, release_id: int, defect_id: int):
                 expires_at=form.expires_at(),
             )
         except ValidationError as error:
-            for message in error.messages:
-                form.add_error(None, message)
+            service_error_add(form, error)
         else:
             messages.success(request, f"{defect.reference} is waived for {release}.")
             return redirect("release-waivers", release_id=release.pk)
