@@ -9,31 +9,29 @@ expiring also makes the report stale.
 
 Computing it costs three queries whatever the data size or the number of plans: the
 plans' rows with every other input as a subquery, their required sign-offs, and their
-releases' active waivers. Executions and scope enter as counters that database triggers
-move, in the same transaction, on every write that changes them, whoever makes it (the
-services, the admin, a bulk load or raw SQL): the plan's ``ExecutionTally`` (any
-insert, update or delete of one of its executions) and ``ScopeTally`` (a case added or
-removed, a new version of a case in scope, a requirement linked or unlinked). One row
-each, where recipe 2 aggregated every execution of the plan, retest history included,
-and every (case, version) and (case, requirement) pair of its scope — tens of
-milliseconds per call at 100,000 executions and 5,000 cases. Defects enter as
-aggregates that every change moves (a count and the latest ``updated_at``; their links
-as a count and the sum of execution ids): a release's defects carry no history, and
-their writes share transactions with execution writes, so a counter row would be one
-more lock for those transactions to take in opposite orders.
+releases' active waivers. Executions, scope and defects enter as counters that database
+triggers move, in the same transaction, on every write that changes them, whoever makes
+it (the services, the admin, a bulk load or raw SQL): the plan's ``ExecutionTally`` (any
+insert, update or delete of one of its executions), its ``ScopeTally`` (a case added or
+removed, a new version of a case in scope, a requirement linked or unlinked) and its
+release's ``DefectTally`` (any change to a defect of the release or to its links to
+executions). One row each, where recipe 2 aggregated every execution of the plan, retest
+history included, every (case, version) and (case, requirement) pair of its scope, and
+recipe 3 every defect of the release and its links. A counter also sees every committed
+change, where the latest ``updated_at`` of recipe 3 could miss a write committed after
+a later-stamped one.
 """
 
 import hashlib
 import json
 
-from django.db.models import Count, Max, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import JSONObject
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from uat.models import Defect, ExecutionTally, Plan, PlanSignoffRole, ScopeTally, Waiver
+from uat.models import DefectTally, ExecutionTally, Plan, PlanSignoffRole, ScopeTally, Waiver
 
 # Bump when the recipe changes, so old fingerprints never match new ones by accident.
-RECIPE = "greenlight-fingerprint-3"
+RECIPE = "greenlight-fingerprint-4"
 
 CRITERIA_FIELDS = ("stage", *Plan.CRITERIA_FIELDS)
 
@@ -51,7 +49,7 @@ def plan_fingerprint(plan: Plan, *, at=None) -> str:
 def plans_fingerprints(plan_ids, *, at=None) -> dict[int, str]:
     """``plan_fingerprint`` of many plans at once, in 3 queries whatever their number:
     what a list of sign-offs or reports needs to tell current from stale."""
-    return {pk: _digest(inputs) for pk, inputs in plans_inputs(plan_ids, at=at).items()}
+    return {pk: inputs_fingerprint(inputs) for pk, inputs in plans_inputs(plan_ids, at=at).items()}
 
 
 def plans_inputs(plan_ids, *, at=None) -> dict[int, dict]:
@@ -78,7 +76,7 @@ def plans_inputs(plan_ids, *, at=None) -> dict[int, dict]:
     for pk, row in plans.items():
         release_id = row.pop("release_id")
         scope, executions = row.pop("scope") or 0, row.pop("executions") or 0
-        defects, links = row.pop("defects"), row.pop("defect_links")
+        defects = row.pop("defects") or 0
         inputs[pk] = {
             "recipe": RECIPE,
             "plan": pk,
@@ -86,8 +84,7 @@ def plans_inputs(plan_ids, *, at=None) -> dict[int, dict]:
             "signoff_roles": sorted(roles.get(pk, []), key=lambda r: (r[0], r[1] or 0)),
             "scope": {"changes": scope},
             "executions": {"changes": executions},
-            "defects": defects,
-            "defect_links": links,
+            "defects": {"changes": defects},
             "waivers": sorted(waivers.get(release_id, [])),
         }
     return inputs
@@ -99,25 +96,12 @@ def _aggregates() -> dict:
     return {
         "scope": Subquery(ScopeTally.objects.filter(plan_id=plan).values("changes")),
         "executions": Subquery(ExecutionTally.objects.filter(plan_id=plan).values("changes")),
-        "defects": _json(
-            Defect.objects.filter(release_id=release),
-            {"count": Count("*"), "changed": Max("updated_at")},
-        ),
-        "defect_links": _json(
-            Defect.executions.through.objects.filter(defect__release_id=release),
-            {"count": Count("*"), "ids": Sum("execution_id")},
-        ),
+        "defects": Subquery(DefectTally.objects.filter(release_id=release).values("changes")),
     }
 
 
-def _json(rows, aggregates: dict) -> Subquery:
-    """One row of ``aggregates`` over ``rows``, as a JSON object."""
-    # Grouped by a constant, which Django leaves out of GROUP BY: one row for all.
-    rows = rows.order_by().annotate(whole=Value(1)).values("whole")
-    return Subquery(rows.annotate(inputs=JSONObject(**aggregates)).values("inputs"))
-
-
-def _digest(inputs: dict) -> str:
+def inputs_fingerprint(inputs: dict) -> str:
+    """The fingerprint of inputs ``plan_inputs`` returned."""
     encoded = json.dumps(inputs, sort_keys=True, default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()
 

@@ -30,12 +30,11 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 
-from uat.models import Plan, PlanSignoffRole, Release, SignOff
+from uat.models import Plan, Release, SignOff, SignoffRole
 
-from .fingerprint import plan_fingerprint
+from .fingerprint import inputs_fingerprint, plan_inputs
 from .models import AcceptanceReport, GateState, GateVerdict
 from .webhooks import release_data, report_data, webhook_emit
 
@@ -138,10 +137,10 @@ def _failed_criteria(report: AcceptanceReport) -> list[str]:
     return reasons
 
 
-def _signoff_entry(required: PlanSignoffRole, status: str, signoff: SignOff | None) -> dict:
+def _signoff_entry(role: SignoffRole, status: str, signoff: SignOff | None) -> dict:
     return {
-        "role": required.role,
-        "label": required.get_role_display(),
+        "role": role.value,
+        "label": role.label,
         "status": status,
         "signer": signoff.signer.email if signoff else None,
         "printed_name": signoff.printed_name if signoff else None,
@@ -150,8 +149,8 @@ def _signoff_entry(required: PlanSignoffRole, status: str, signoff: SignOff | No
     }
 
 
-def _missing_reason(required: PlanSignoffRole, ignored: list[SignOff], signers: set) -> str:
-    text = f"Missing sign-off: {required.get_role_display()}"
+def _missing_reason(role: SignoffRole, ignored: list[SignOff], signers: set) -> str:
+    text = f"Missing sign-off: {role.label}"
     if not signers:
         return text + " (no signers are named for this role)."
     notes = []
@@ -163,29 +162,36 @@ def _missing_reason(required: PlanSignoffRole, ignored: list[SignOff], signers: 
     return text + (f"; {'; '.join(notes)}." if notes else ".")
 
 
-def _signoffs(plan: Plan, report: AcceptanceReport) -> tuple[list[dict], list[str]]:
+def _required(signoff_roles: list[tuple]) -> dict[SignoffRole, set[int]]:
+    """The fingerprint's ``(role, signer id or None)`` pairs, sorted by role, as each
+    required role with its named signers."""
+    required: dict[SignoffRole, set[int]] = {}
+    for role, signer_id in signoff_roles:
+        signers = required.setdefault(SignoffRole(role), set())
+        if signer_id is not None:
+            signers.add(signer_id)
+    return required
+
+
+def _signoffs(required: dict, report: AcceptanceReport) -> tuple[list[dict], list[str]]:
     """Each required role's standing on ``report``, and the no-go reasons among them."""
     signed = list(report.signoffs.select_related("signer").order_by("signed_at", "pk"))
     entries, reasons = [], []
-    for required in plan.signoff_roles.all():
-        signers = {user.pk for user in required.signers.all()}
-        of_role = [s for s in signed if s.role == required.role]
+    for role, signers in required.items():
+        of_role = [s for s in signed if s.role == role]
         counted = [
             s for s in of_role if s.signer_id in signers and s.fingerprint == report.fingerprint
         ]
         if not counted:
-            entries.append(_signoff_entry(required, "missing", None))
-            reasons.append(_missing_reason(required, of_role, signers))
+            entries.append(_signoff_entry(role, "missing", None))
+            reasons.append(_missing_reason(role, of_role, signers))
             continue
         latest = counted[-1]
         if latest.decision == SignOff.Decision.REJECT:
-            entries.append(_signoff_entry(required, "rejected", latest))
-            reasons.append(
-                f"Rejected by {latest.printed_name} as {required.get_role_display()}: "
-                f"{latest.reason}"
-            )
+            entries.append(_signoff_entry(role, "rejected", latest))
+            reasons.append(f"Rejected by {latest.printed_name} as {role.label}: {latest.reason}")
         else:
-            entries.append(_signoff_entry(required, "approved", latest))
+            entries.append(_signoff_entry(role, "approved", latest))
     return entries, reasons
 
 
@@ -194,13 +200,7 @@ def gate_evaluate(*, release: Release, stage: str) -> GateDecision:
     Reads only, at a fixed number of queries whatever the data size."""
     plan_stage = evidence_stage(release, stage)
     behind = _not_there_yet(release, stage)
-    plan = (
-        Plan.objects.filter(release=release, stage=plan_stage)
-        .prefetch_related(
-            Prefetch("signoff_roles", queryset=PlanSignoffRole.objects.prefetch_related("signers"))
-        )
-        .first()
-    )
+    plan = Plan.objects.filter(release=release, stage=plan_stage).first()
     if plan is None:
         reason = f"{release} has no {plan_stage} plan, so there is no report to decide on."
         return GateDecision(release, stage, INCONCLUSIVE, [reason, *behind])
@@ -211,14 +211,16 @@ def gate_evaluate(*, release: Release, stage: str) -> GateDecision:
         return GateDecision(
             release, stage, INCONCLUSIVE, [problem, *behind], report, building=building
         )
-    if plan_fingerprint(plan) != report.fingerprint:
+    # The fingerprint's inputs also name the required sign-offs and their signers.
+    inputs = plan_inputs(plan)
+    if inputs_fingerprint(inputs) != report.fingerprint:
         reason = (
             f"The acceptance report of the {plan_stage} plan is stale: results, defects, "
             "criteria or scope changed after it was built; ask for a new one."
         )
         return GateDecision(release, stage, INCONCLUSIVE, [reason, *behind], report)
     reasons = _failed_criteria(report) if report.decision != GO else []
-    signoffs, signoff_reasons = _signoffs(plan, report)
+    signoffs, signoff_reasons = _signoffs(_required(inputs["signoff_roles"]), report)
     reasons += signoff_reasons
     decision = NO_GO if reasons else INCONCLUSIVE if behind else GO
     return GateDecision(release, stage, decision, reasons + behind, report, True, signoffs)

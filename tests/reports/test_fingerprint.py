@@ -18,7 +18,7 @@ from tests.factories import (
     WaiverFactory,
 )
 from uat import services
-from uat.models import Case
+from uat.models import Case, Defect
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +62,17 @@ def test_a_defect_and_its_status_change_it(plan, lead):
     assert changes(
         plan, lambda: services.defect_transition(defect=defect, status="confirmed", actor=lead)
     )
+
+
+def test_every_kind_of_defect_write_changes_it(plan, lead):
+    execution = plan.executions.first()
+    defect = DefectFactory(release=plan.release)
+    assert changes(plan, lambda: DefectFactory(release=plan.release))
+    assert changes(plan, lambda: Defect.objects.filter(pk=defect.pk).update(title="Renamed"))
+    assert changes(plan, lambda: defect.executions.add(execution))
+    assert changes(plan, lambda: defect.executions.remove(execution))
+    assert changes(plan, lambda: Defect.objects.filter(pk=defect.pk).delete())
+    assert not changes(plan, lambda: DefectFactory())  # another release's defect
 
 
 def test_criteria_scope_and_coverage_change_it(plan):

@@ -91,6 +91,7 @@ NOT_IN_ADMIN = {
     "uat.executiontestertally",
     "uat.executionhourtally",
     "uat.scopetally",
+    "uat.defecttally",
 }
 
 

@@ -13,8 +13,10 @@ from django.utils import timezone
 from reports.fingerprint import plan_fingerprint
 from tests.factories import (
     CaseFactory,
+    DefectFactory,
     ExecutionFactory,
     PlanFactory,
+    ReleaseFactory,
     RequirementFactory,
     UserFactory,
 )
@@ -22,6 +24,8 @@ from uat import services
 from uat.models import (
     FINAL_STATUSES,
     Case,
+    Defect,
+    DefectTally,
     Execution,
     ExecutionHourTally,
     ExecutionStatus,
@@ -205,6 +209,41 @@ def test_the_scope_counter_moves_with_every_scope_edit_and_nothing_else():
     before = scope_changes(plan)
     Case.objects.filter(pk=case.pk).update(title="A new title is not a new version")
     assert scope_changes(plan) == before
+
+
+def defect_changes(release) -> int:
+    row = DefectTally.objects.filter(release_id=release.pk).first()
+    return row.changes if row else 0
+
+
+def test_the_defect_counter_moves_with_every_defect_and_link_write_and_nothing_else():
+    execution = ExecutionFactory()
+    release, other = execution.plan.release, ReleaseFactory()
+    defect = DefectFactory(release=release)
+    second = ExecutionFactory(plan=execution.plan)
+    moves = [
+        lambda: DefectFactory(release=release),
+        lambda: defect.executions.add(execution),
+        lambda: Defect.executions.through.objects.filter(defect=defect).update(execution=second),
+        lambda: Defect.objects.filter(pk=defect.pk).update(title="Renamed"),
+        lambda: raw("UPDATE uat_defect SET severity = 'minor' WHERE id = %s", defect.pk),
+        lambda: defect.executions.clear(),
+        lambda: Defect.objects.filter(release=release).exclude(pk=defect.pk).delete(),
+    ]
+    for move in moves:
+        before, elsewhere = defect_changes(release), defect_changes(other)
+        move()
+        assert defect_changes(release) > before
+        assert defect_changes(other) == elsewhere
+    # A defect moved to another release moves both counters.
+    before, elsewhere = defect_changes(release), defect_changes(other)
+    Defect.objects.filter(pk=defect.pk).update(release=other)
+    assert (defect_changes(release), defect_changes(other)) == (before + 1, elsewhere + 1)
+
+
+def raw(sql: str, *params) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def test_the_tallies_command_finds_a_wrong_tally_and_rebuilds_it():

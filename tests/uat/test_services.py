@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import (
     CaseFactory,
@@ -439,6 +441,18 @@ class TestDefects:
         execution.refresh_from_db()
         assert not execution.is_latest
         assert events("execution.retest_queued").get().after["defect"] == defect.pk
+
+    def test_fixing_takes_the_execution_counters_before_the_defect_counter(self, execution, lead):
+        # The order a failed retest takes them in (execution first, then its defect
+        # link), so the two kinds of transaction never deadlock on PostgreSQL.
+        defect = failed_with_defect(execution)
+        services.defect_transition(defect=defect, status="confirmed", actor=lead)
+        with CaptureQueriesContext(connection) as captured:
+            services.defect_transition(defect=defect, status="fixed", actor=lead)
+        statements = [query["sql"] for query in captured.captured_queries]
+        tally = next(i for i, sql in enumerate(statements) if '"uat_executiontally"' in sql)
+        write = next(i for i, sql in enumerate(statements) if sql.startswith('UPDATE "uat_defect"'))
+        assert tally < write
 
     def test_retests_are_queued_once(self, execution, lead):
         defect = failed_with_defect(execution)

@@ -15,6 +15,7 @@ from .defects import (
     TRANSITIONS,
     Defect,
     DefectStatus,
+    DefectTally,
     Severity,
     Waiver,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "CohortMembership",
     "Defect",
     "DefectStatus",
+    "DefectTally",
     "Environment",
     "Event",
     "Evidence",

@@ -188,6 +188,24 @@ class Defect(models.Model):
         )
 
 
+class DefectTally(models.Model):
+    """How many times the defects of one release, or their links to executions, have
+    changed: a counter the database moves itself, by triggers (migration ``0008``), on
+    every insert, update and delete of a defect or a link, whoever wrote it. The report
+    fingerprint reads this one row instead of aggregating every defect of the release.
+
+    Never written by the application. A transaction that writes both executions and
+    defects takes the plans' ``ExecutionTally`` rows before this one (see
+    ``defect_transition``), so two such transactions never wait for each other in
+    opposite orders. ``release_id`` is a plain column, like ``ExecutionTally.plan_id``."""
+
+    release_id = models.BigIntegerField(primary_key=True)
+    changes = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"release {self.release_id}: {self.changes} defect changes"
+
+
 class WaiverQuerySet(models.QuerySet):
     def active(self, at=None) -> "WaiverQuerySet":
         return self.filter(expires_at__gt=at or timezone.now(), revoked_at__isnull=True)

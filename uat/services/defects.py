@@ -13,6 +13,7 @@ from ..models import (
     DefectStatus,
     Execution,
     ExecutionStatus,
+    ExecutionTally,
     Release,
     Severity,
 )
@@ -128,6 +129,8 @@ def defect_transition(*, defect: Defect, status: str, actor, note: str = "") -> 
         )
     if status == DefectStatus.VERIFIED and not defect.retest_passed:
         raise ValidationError("A defect found in UAT is verified by a passing retest first.")
+    if status == DefectStatus.FIXED:
+        _lock_retested_plans(defect)
     before = {"status": defect.status}
     now = timezone.now()
     defect.status = status
@@ -145,6 +148,16 @@ def defect_transition(*, defect: Defect, status: str, actor, note: str = "") -> 
     if status == DefectStatus.FIXED:
         defect_retests_queue(defect=defect, actor=actor)
     return defect
+
+
+def _lock_retested_plans(defect: Defect) -> None:
+    """Take the execution counters of the plans a fix queues retests in, in plan order,
+    before the defect's own write takes its release's defect counter: the order every
+    transaction writing executions and defects keeps (a failed retest records its
+    execution, then links the defect), so two of them never wait for each other."""
+    plans = defect.executions.filter(status=ExecutionStatus.FAILED).values("plan_id")
+    locked = ExecutionTally.objects.filter(plan_id__in=plans).select_for_update()
+    list(locked.order_by("plan_id").values_list("plan_id", flat=True))
 
 
 def _retest(failed: Execution, versions: dict[int, CaseVersion], actor) -> Execution:
