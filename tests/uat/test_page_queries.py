@@ -15,8 +15,9 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# session, user, membership check, paginator count, page, counts by plan, roles (nav)
-INBOX_QUERIES = 7
+# session, user, membership check, paginator count, page, the page's case versions,
+# counts by plan, roles (nav)
+INBOX_QUERIES = 8
 # session, user, roles (nav), execution, step results, evidence, defects
 EXECUTION_QUERIES = 7
 

@@ -64,16 +64,15 @@ class ExecutionQuerySet(models.QuerySet):
 
     def in_inbox_order(self) -> "ExecutionQuerySet":
         """A tester's work as the inbox lists it: by release and plan, unfinished first.
-        The cases' long texts and steps stay behind: the list shows titles, and the
-        sort would otherwise carry them for every run of the tester."""
-        long_texts = [
-            f"{relation}__{field}"
-            for relation in ("case", "case_version")
-            for field in ("objective", "preconditions")
-        ]
+        The sort joins only what it sorts by; the versions' titles and priorities come
+        in a second query for the page alone (joining them for every run of the tester
+        made PostgreSQL hash the whole version table), and the cases' long texts stay
+        behind: the list shows titles."""
+        versions = CaseVersion.objects.only("title", "priority")
         return (
-            self.select_related("plan__release__product", "case", "case_version")
-            .defer("notes", "case_version__steps", *long_texts)
+            self.select_related("plan__release__product", "case")
+            .prefetch_related(models.Prefetch("case_version", queryset=versions))
+            .defer("notes", "case__objective", "case__preconditions")
             .order_by(
                 "plan__release__product__name",
                 "plan__release__version",

@@ -1,5 +1,6 @@
 """Executions and defects over the API, with their workflow actions."""
 
+from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -48,7 +49,12 @@ def own_or_lead(user, execution: Execution) -> bool:
 
 
 class ExecutionViewSet(ReadViewSet):
-    queryset = Execution.objects.with_details().prefetch_related("step_results", "defects")
+    # The serializer names the plan, tester, cohort and environment by id alone, and
+    # each join costs PostgreSQL planning time on every page; the export and the
+    # writes, which read them, join them (``get_queryset``).
+    queryset = Execution.objects.select_related("case", "case_version").prefetch_related(
+        "step_results", Prefetch("defects", queryset=Defect.objects.only("pk"))
+    )
     serializer_class = ExecutionSerializer
     filterset_fields = [
         "plan",
@@ -69,6 +75,10 @@ class ExecutionViewSet(ReadViewSet):
 
     def scope(self, queryset):
         return queryset.visible_to(self.request.user)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset if self.action in ("list", "retrieve") else queryset.with_details()
 
     @extend_schema(parameters=[FORMAT_PARAMETER], responses=FILE_RESPONSES)
     @action(detail=False, renderer_classes=FILE_RENDERERS)
