@@ -63,22 +63,26 @@ class ExecutionQuerySet(models.QuerySet):
         )
 
     def in_inbox_order(self) -> "ExecutionQuerySet":
-        """A tester's work as the inbox lists it: by release and plan, unfinished first.
-        The sort joins only what it sorts by; the versions' titles and priorities come
-        in a second query for the page alone (joining them for every run of the tester
-        made PostgreSQL hash the whole version table), and the cases' long texts stay
-        behind: the list shows titles."""
+        """A tester's work as the inbox lists it: by release and plan, unfinished first,
+        each execution with its case's key (``case_key``) and, in a second query for
+        the page alone, its case version's title and priority.
+
+        The sort reads the case key by a lookup per run rather than a join: joined,
+        PostgreSQL hashed every case (and every version) of the product to sort one
+        tester's few hundred runs. Plan, release and product are joined to sort by
+        but not loaded: the inbox names them from its per-plan counts."""
+        key = Case.objects.filter(pk=models.OuterRef("case_id")).values("key")
         versions = CaseVersion.objects.only("title", "priority")
         return (
-            self.select_related("plan__release__product", "case")
+            self.annotate(case_key=models.Subquery(key))
             .prefetch_related(models.Prefetch("case_version", queryset=versions))
-            .defer("notes", "case__objective", "case__preconditions")
+            .defer("notes")
             .order_by(
                 "plan__release__product__name",
                 "plan__release__version",
                 "plan__stage",
                 models.F("finished_at").asc(nulls_first=True),
-                "case__key",
+                "case_key",
                 "pk",
             )
         )
