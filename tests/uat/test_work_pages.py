@@ -52,6 +52,21 @@ def test_the_inbox_groups_assignments_by_plan_with_counts(client, tester):
     assert "<progress" in response.text
 
 
+def test_the_inbox_lists_unfinished_work_first_then_by_case_key(client, tester):
+    plan = PlanFactory()
+    product = plan.release.product
+    for key, finished in [("C-3", False), ("C-1", True), ("C-2", False)]:
+        ExecutionFactory(
+            plan=plan, tester=tester, passed=finished, case=CaseFactory(product=product, key=key)
+        )
+    client.force_login(tester)
+    response = client.get(reverse("uat:inbox"))
+    shown = [e.case_key for group in response.context["groups"] for e in group["executions"]]
+    assert shown == ["C-2", "C-3", "C-1"]
+    text = response.text
+    assert text.index(">C-2<") < text.index(">C-3<") < text.index(">C-1<")
+
+
 def test_inbox_filters_show_only_the_chosen_state(client, tester):
     ExecutionFactory(tester=tester, failed=True)
     ExecutionFactory(tester=tester)
