@@ -54,24 +54,30 @@ def run(
         f"Benchmark on {connection.vendor}, Python {platform.python_version()}; "
         f"CPU reference {cpu_reference_ms():.0f} ms\n"
     )
-    results: list[dict] = []
+    products = {}
     for size in sizes:
         sized = dataclasses.replace(spec, executions=size)
         stream.write(f"Building {size:,} executions\n")
         started = time.perf_counter()
-        product = build_scale(sized, progress=ProgressBar(size))
-        with connection.cursor() as cursor:
-            # What autovacuum does after a bulk load: fresh statistics for the planner
-            # and, on PostgreSQL, the visibility map that lets aggregates read indexes
-            # alone (index-only scans).
-            # (VACUUM cannot run in a transaction, as under the test suite.)
-            vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
-            cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
-        stream.write(f"  built in {time.perf_counter() - started:.1f}s; measuring\n")
+        products[size] = build_scale(sized, progress=ProgressBar(size))
+        stream.write(f"  built in {time.perf_counter() - started:.1f}s\n")
+    with connection.cursor() as cursor:
+        # What autovacuum does after a bulk load: fresh statistics for the planner
+        # and, on PostgreSQL, the visibility map that lets aggregates read indexes
+        # alone (index-only scans).
+        # (VACUUM cannot run in a transaction, as under the test suite.)
+        vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
+        cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
+    stream.write("Measuring each operation at every size in turn\n")
+    stream.flush()
+    results = []
+    for result in measure_all(products, settings):
+        stream.write(f"  {result.name:<18}{result.executions:>11,}{result.median_ms:>11.1f} ms\n")
         stream.flush()
-        results += [result.as_dict() for result in measure_all(product, size, settings)]
+        results.append(result.as_dict())
     Path(out).write_text(json.dumps(results, indent=2) + "\n")
     stream.write(table(results, sizes) + "\n")
+    stream.write(f"CPU reference at the end {cpu_reference_ms():.0f} ms\n")
     stream.write(f"Figures written to {out}\n")
     return results
 

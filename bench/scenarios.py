@@ -1,4 +1,4 @@
-"""What the benchmark measures at one data size, on the product ``uat.scale`` built.
+"""What the benchmark measures, on each product ``uat.scale`` built (one per size).
 
 Pages and API go through Django's test client as a signed-in user, the way a browser
 or a pipeline would reach them; writes call the services directly, each on a target of
@@ -7,6 +7,7 @@ its own. The order matters: assignment adds executions, so it runs last.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib.auth.models import Group
 from django.db.models import Count
@@ -17,7 +18,8 @@ from accounts.models import Role, User
 from reports.criteria import criteria_evaluate
 from reports.metrics import plan_metrics
 from reports.models import AcceptanceReport
-from reports.services import report_build, report_pdf, report_render, report_request
+from reports.services import report_build, report_render, report_request
+from reports.services import report_pdf as report_pdf_render
 from uat import services
 from uat.models import (
     Case,
@@ -31,7 +33,7 @@ from uat.models import (
     StepStatus,
 )
 
-from .measure import Result, measure
+from .measure import Result, Trial, measure
 
 ASSIGNED_CASES = 1_000
 
@@ -81,16 +83,27 @@ class Scene:
             raise RuntimeError("No pending execution left to write on: build more executions.")
         return execution
 
-    def client(self, user: User) -> Client:
+    @cached_property
+    def tester_client(self) -> Client:
+        return self._client(self.tester)
+
+    @cached_property
+    def lead_client(self) -> Client:
+        return self._client(self.lead)
+
+    def _client(self, user: User) -> Client:
         client = Client()
         client.force_login(user)
         return client
 
-    def run(self, name: str, run, **options) -> Result:
+    def run(self, name: str, run, **options) -> Trial:
         s = self.settings
         options.setdefault("warmup", s.warmup)
         options.setdefault("repeats", s.repeats)
-        return measure(name, self.executions, run, **options)
+        return Trial(name, self.executions, run, **options)
+
+    def page(self, name: str, client: Client, url: str) -> Trial:
+        return self.run(name, lambda _: _get(client, url))
 
 
 def _get(client: Client, url: str) -> None:
@@ -99,40 +112,53 @@ def _get(client: Client, url: str) -> None:
         raise RuntimeError(f"GET {url} answered {response.status_code}")
 
 
-def pages(scene: Scene) -> list[Result]:
-    tester = scene.client(scene.tester)
-    lead = scene.client(scene.lead)
+# ---------------------------------------------------------------------------- pages
+
+
+def inbox(scene: Scene) -> Trial:
+    return scene.page("inbox", scene.tester_client, reverse("uat:inbox"))
+
+
+def execution_page(scene: Scene) -> Trial:
     mine = Execution.objects.filter(tester=scene.tester, status=ExecutionStatus.PENDING)
-    execution_url = reverse("uat:execution", args=[mine.first().uuid])
-    release = scene.plan.release
-    return [
-        scene.run("inbox", lambda _: _get(tester, reverse("uat:inbox"))),
-        scene.run("execution_page", lambda _: _get(tester, execution_url)),
-        scene.run(
-            "dashboard", lambda _: _get(lead, reverse("reports:dashboard", args=[scene.plan.pk]))
-        ),
-        scene.run(
-            "gate_api",
-            lambda _: _get(lead, f"/api/v1/releases/{release.pk}/gate/?stage=production"),
-        ),
-        scene.run(
-            "executions_api",
-            lambda _: _get(lead, f"/api/v1/executions/?plan={scene.plan.pk}"),
-        ),
-        scene.run("defects_api", lambda _: _get(lead, f"/api/v1/defects/?release={release.pk}")),
-    ]
+    url = reverse("uat:execution", args=[mine.order_by("pk").first().uuid])
+    return scene.page("execution_page", scene.tester_client, url)
 
 
-def writes(scene: Scene) -> list[Result]:
-    def step_target(n):
-        return scene.next_pending()
+def dashboard(scene: Scene) -> Trial:
+    url = reverse("reports:dashboard", args=[scene.plan.pk])
+    return scene.page("dashboard", scene.lead_client, url)
 
+
+def gate_api(scene: Scene) -> Trial:
+    url = f"/api/v1/releases/{scene.plan.release_id}/gate/?stage=production"
+    return scene.page("gate_api", scene.lead_client, url)
+
+
+def executions_api(scene: Scene) -> Trial:
+    url = f"/api/v1/executions/?plan={scene.plan.pk}"
+    return scene.page("executions_api", scene.lead_client, url)
+
+
+def defects_api(scene: Scene) -> Trial:
+    url = f"/api/v1/defects/?release={scene.plan.release_id}"
+    return scene.page("defects_api", scene.lead_client, url)
+
+
+# ---------------------------------------------------------------------------- writes
+
+
+def step_record(scene: Scene) -> Trial:
     def step(execution):
         services.execution_step_record(
             execution=execution, position=1, status=StepStatus.PASSED, actor=execution.tester
         )
 
-    def finish_target(n):
+    return scene.run("step_record", step, prepare=lambda n: scene.next_pending())
+
+
+def execution_record(scene: Scene) -> Trial:
+    def steps_done(n):
         execution = scene.next_pending()
         for position in range(1, len(execution.case_version.steps) + 1):
             services.execution_step_record(
@@ -146,6 +172,10 @@ def writes(scene: Scene) -> list[Result]:
     def finish(execution):
         services.execution_record(execution=execution, actor=execution.tester, notes="Done.")
 
+    return scene.run("execution_record", finish, prepare=steps_done)
+
+
+def defect_report(scene: Scene) -> Trial:
     def defect(execution):
         services.defect_report(
             execution=execution,
@@ -156,32 +186,35 @@ def writes(scene: Scene) -> list[Result]:
             step_position=1,
         )
 
-    return [
-        scene.run("step_record", step, prepare=step_target),
-        scene.run("execution_record", finish, prepare=finish_target),
-        scene.run("defect_report", defect, prepare=step_target),
-    ]
+    return scene.run("defect_report", defect, prepare=lambda n: scene.next_pending())
 
 
-def report(scene: Scene) -> list[Result]:
-    plan, s = scene.plan, scene.settings
+# ---------------------------------------------------------------------------- report
+
+
+def report_metrics(scene: Scene) -> Trial:
+    plan = scene.plan
 
     def evaluate(_):
         criteria_evaluate(plan, plan_metrics(plan))
 
+    return scene.run("report_metrics", evaluate, repeats=scene.settings.slow_repeats, memory=True)
+
+
+def report_pdf(scene: Scene) -> Trial:
+    plan, s = scene.plan, scene.settings
     metrics = plan_metrics(plan)
     criteria = criteria_evaluate(plan, metrics)
     draft = AcceptanceReport(plan=plan, fingerprint="bench")
 
     def pdf(_):
-        report_pdf(
+        report_pdf_render(
             html=report_render(report=draft, metrics=metrics, criteria=criteria), report=draft
         )
 
-    return [
-        scene.run("report_metrics", evaluate, repeats=s.slow_repeats, memory=True),
-        scene.run("report_pdf", pdf, warmup=min(1, s.warmup), repeats=max(1, s.slow_repeats // 2)),
-    ]
+    return scene.run(
+        "report_pdf", pdf, warmup=min(1, s.warmup), repeats=max(1, s.slow_repeats // 2)
+    )
 
 
 def ready_report(scene: Scene) -> None:
@@ -190,7 +223,10 @@ def ready_report(scene: Scene) -> None:
     report_build(report_id=report.pk)
 
 
-def assign(scene: Scene) -> list[Result]:
+# ---------------------------------------------------------------------------- assignment
+
+
+def assign_cases(scene: Scene) -> Trial:
     plan = scene.plan
     cases = list(
         Case.objects.filter(plans=plan, status=Case.Status.READY).order_by("key")[:ASSIGNED_CASES]
@@ -217,11 +253,33 @@ def assign(scene: Scene) -> list[Result]:
         if len(created) != len(cases):
             raise RuntimeError(f"Assigned {len(created)} executions, not {len(cases)}.")
 
-    return [scene.run("assign_cases", run, prepare=new_cohort, warmup=1)]
+    return scene.run("assign_cases", run, prepare=new_cohort, warmup=1)
 
 
-def measure_all(product: Product, executions: int, settings: Settings) -> list[Result]:
-    scene = Scene(product, executions, settings)
-    ready_report(scene)
-    results = pages(scene) + writes(scene) + report(scene) + assign(scene)
-    return results
+# Pages first, while the report is fresh; then writes; assignment adds executions, so
+# it runs last.
+OPERATIONS = [
+    inbox,
+    execution_page,
+    dashboard,
+    gate_api,
+    executions_api,
+    defects_api,
+    step_record,
+    execution_record,
+    defect_report,
+    report_metrics,
+    report_pdf,
+    assign_cases,
+]
+
+
+def measure_all(products: dict[int, Product], settings: Settings) -> Iterator[Result]:
+    """Each operation at every size, the sizes taking turns run by run (see
+    ``measure``): a machine whose speed drifts during the run (a shared CPU) then
+    shows the drift in every size alike rather than as growth between them."""
+    scenes = [Scene(product, size, settings) for size, product in sorted(products.items())]
+    for scene in scenes:
+        ready_report(scene)
+    for operation in OPERATIONS:
+        yield from measure(*(operation(scene) for scene in scenes))
