@@ -200,12 +200,19 @@ def gate_evaluate(*, release: Release, stage: str) -> GateDecision:
     Reads only, at a fixed number of queries whatever the data size."""
     plan_stage = evidence_stage(release, stage)
     behind = _not_there_yet(release, stage)
-    plan = Plan.objects.filter(release=release, stage=plan_stage).first()
+    # The plan's latest report and the plan with it; the plan alone when it has none.
+    # The stored HTML and metrics are the bulk of a report row and the gate reads neither.
+    report = (
+        AcceptanceReport.objects.filter(plan__release=release, plan__stage=plan_stage)
+        .select_related("plan")
+        .defer("html", "metrics")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    plan = report.plan if report else Plan.objects.filter(release=release, stage=plan_stage).first()
     if plan is None:
         reason = f"{release} has no {plan_stage} plan, so there is no report to decide on."
         return GateDecision(release, stage, INCONCLUSIVE, [reason, *behind])
-    # The stored HTML and metrics are the bulk of a report row and the gate reads neither.
-    report = plan.reports.defer("html", "metrics").order_by("-created_at", "-pk").first()
     if problem := _report_problem(plan, report):
         building = report is not None and report.status in BUILDING
         return GateDecision(
