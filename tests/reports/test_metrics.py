@@ -6,6 +6,7 @@ from reports.metrics import plan_metrics
 from tests.factories import (
     DefectFactory,
     ExecutionFactory,
+    PlanFactory,
     ReleaseFactory,
     WaiverFactory,
 )
@@ -54,6 +55,27 @@ def test_requirement_matrix(plan):
     assert matrix["R-1"]["open_defects"] == 1
     assert matrix["R-1"]["verdict"] == "failed" and not matrix["R-1"]["satisfied"]
     assert matrix["R-2"]["verdict"] == "blocked" and not matrix["R-2"]["satisfied"]
+
+
+def test_open_defects_per_requirement_count_each_defect_once_and_only_this_plans_runs(plan):
+    r1_cases = plan.cases.filter(requirements__key="R-1")
+    [passed] = plan.executions.filter(case__in=r1_cases, status="passed")
+    older = ExecutionFactory(plan=plan, case=passed.case, failed=True, is_latest=False)
+    other_stage = "beta" if plan.stage == "alpha" else "alpha"
+    other_plan = ExecutionFactory(plan=PlanFactory(release=plan.release, stage=other_stage))
+    out_of_scope = ExecutionFactory(plan=plan)  # a run of a case not in scope (any more)
+
+    def linked(*executions, **options):
+        defect = DefectFactory(release=plan.release, **options)
+        defect.executions.add(*executions)
+
+    linked(older, plan.executions.get(status="failed", is_latest=True))  # two R-1 cases: once
+    linked(older, status="closed")  # not open
+    linked(other_plan, out_of_scope)  # neither run counts for this plan's scope
+    linked(plan.executions.get(status="blocked"), status="deferred")  # R-2, open
+    matrix = {row["key"]: row["open_defects"] for row in plan_metrics(plan)["requirements"]}
+    # the fixture's defect and the one on two of its cases; R-2: the deferred one.
+    assert matrix == {"R-1": 2, "R-2": 1}
 
 
 def test_defects_by_severity_exclude_waived_ones(plan, stakeholder):
@@ -113,8 +135,8 @@ def test_beta_passers_count_distinct_beta_testers(plan):
 
 def test_the_metrics_cost_a_fixed_number_of_queries(plan, django_assert_num_queries):
     plan = type(plan).objects.select_related("release__product").get(pk=plan.pk)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         plan_metrics(plan)
     grow(plan, 6)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         plan_metrics(plan)
