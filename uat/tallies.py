@@ -1,8 +1,8 @@
 """The dashboard tallies the database keeps (``ExecutionTesterTally``,
 ``ExecutionHourTally``), checked against the executions themselves and rebuilt from them
 when they disagree — after a data-only restore that replayed the executions through the
-triggers, say. The change counters (``ExecutionTally``, ``ScopeTally``) need no rebuild:
-any value works as long as every change moves it."""
+triggers, say. The change counters (``ExecutionTally``, ``ScopeTally``,
+``DefectTally``) need no rebuild: any value works as long as every change moves it."""
 
 import datetime as dt
 
