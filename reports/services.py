@@ -27,7 +27,7 @@ from .criteria import criteria_evaluate, decision_of
 from .fingerprint import plan_fingerprint
 from .gate import gate_refresh
 from .metrics import plan_metrics
-from .models import AcceptanceReport
+from .models import AcceptanceReport, DeliveryStatus, EmailDelivery
 from .webhooks import report_ready_payload, webhook_emit, webhooks_sweep
 
 logger = logging.getLogger(__name__)
@@ -104,6 +104,12 @@ def _last_queued_before(since: dt.datetime, *, queued_at: str, otherwise: str) -
     )
 
 
+GAVE_UP = (
+    "Not sent: the report's email job kept failing or getting lost; see the worker's log "
+    "around the time the report was built."
+)
+
+
 def reports_sweep() -> int:
     """Queue again the reports nobody is building: pending (their task was lost, or never
     queued because the broker was down) or running longer than
@@ -164,8 +170,13 @@ def report_emails_sweep() -> int:
     (the broker was down when the report was built) or queued, or last tried, longer than
     ``REPORT_SWEEP_AFTER_SECONDS`` ago (the task was lost). A retry waiting for its
     backoff is not touched: its due time is its ``emails_queued_at``. Each recipient's
-    delivery is recorded, so no one gets an email twice."""
-    since = timezone.now() - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS)
+    delivery is recorded, so no one gets an email twice. Emails outstanding longer than
+    ``REPORT_EMAILS_GIVE_UP_AFTER_SECONDS`` are given up first (``report_emails_give_up``)."""
+    now = timezone.now()
+    report_emails_give_up(
+        before=now - dt.timedelta(seconds=settings.REPORT_EMAILS_GIVE_UP_AFTER_SECONDS)
+    )
+    since = now - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS)
     Emails = AcceptanceReport.Emails
     outstanding = (
         AcceptanceReport.objects.filter(
@@ -176,6 +187,36 @@ def report_emails_sweep() -> int:
         .order_by("pk")
     )
     return _requeue(outstanding, report_emails_enqueue, "report email job(s) lost or never queued")
+
+
+def report_emails_give_up(*, before: dt.datetime) -> int:
+    """Stop sending the emails of reports built before ``before`` whose emails are still
+    outstanding — a job that fails on every run (a bug, a lost PDF) would otherwise be
+    queued again by the sweeper forever: mark their pending deliveries failed, keeping
+    the last error where there is one, and their emails done. Logs an ERROR naming each
+    report; returns how many were given up."""
+    Emails = AcceptanceReport.Emails
+    stuck = list(
+        AcceptanceReport.objects.filter(
+            status=AcceptanceReport.Status.READY,
+            emails__in=[Emails.WANTED, Emails.QUEUED],
+            finished_at__lt=before,
+        ).values_list("pk", "uuid")
+    )
+    if not stuck:
+        return 0
+    ids = [pk for pk, _ in stuck]
+    pending = EmailDelivery.objects.filter(
+        kind=EmailDelivery.Kind.REPORT, report_id__in=ids, status=DeliveryStatus.PENDING
+    )
+    pending.filter(last_error="").update(last_error=GAVE_UP)
+    pending.update(status=DeliveryStatus.FAILED)
+    AcceptanceReport.objects.filter(pk__in=ids, emails__in=[Emails.WANTED, Emails.QUEUED]).update(
+        emails=Emails.DONE
+    )
+    for _, uuid in stuck:
+        logger.error("Gave up on the emails of acceptance report %s: %s", uuid, GAVE_UP)
+    return len(stuck)
 
 
 def jobs_sweep() -> dict[str, int]:

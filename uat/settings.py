@@ -214,6 +214,11 @@ EMAIL_RETRY_DELAY = env_int("EMAIL_RETRY_DELAY", 60)  # seconds; doubled on each
 # in the last REPORT_SWEEP_AFTER_SECONDS, so slow workers are not sent a copy every minute.
 REPORT_SWEEP_AFTER_SECONDS = env_int("REPORT_SWEEP_AFTER_SECONDS", 120)
 REPORT_RECLAIM_AFTER_SECONDS = env_int("REPORT_RECLAIM_AFTER_SECONDS", CELERY_TASK_TIME_LIMIT)
+# A ready report's emails still outstanding this long after it was built (far beyond the
+# hour of mail retries: the email job keeps failing, or keeps getting lost) are given up:
+# their pending deliveries are marked failed, for the dashboard and the admin, and the
+# sweeper stops queueing the job.
+REPORT_EMAILS_GIVE_UP_AFTER_SECONDS = env_int("REPORT_EMAILS_GIVE_UP_AFTER_SECONDS", 24 * 3600)
 # Test-only: seconds a worker waits after claiming a report and before building it, so a
 # fault test can kill it in the middle. Always 0 in production.
 REPORT_BUILD_DELAY_SECONDS = env_int("REPORT_BUILD_DELAY_SECONDS", 0)

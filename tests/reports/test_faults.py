@@ -288,6 +288,38 @@ def test_a_lost_email_task_is_queued_again_and_nobody_gets_an_email_twice(
     assert report.emails == "done"
 
 
+def test_emails_outstanding_for_a_day_are_given_up_instead_of_queued_again_forever(
+    plan, lead, stakeholder, settings, caplog, django_capture_on_commit_callbacks
+):
+    # An email job that fails on every run (a bug, say) leaves its report's emails
+    # queued; the sweeper would queue it again every few minutes, forever.
+    report = built(plan, lead, django_capture_on_commit_callbacks, queue_emails=False)
+    key = {"kind": "report", "key": str(report.uuid), "report": report}
+    EmailDelivery.objects.create(
+        recipient=stakeholder.email, attempts=2, last_error="SMTPServerDisconnected: down", **key
+    )
+    EmailDelivery.objects.create(recipient="sponsor@example.com", **key)
+    EmailDelivery.objects.create(recipient="done@example.com", status="sent", attempts=1, **key)
+    day = dt.timedelta(seconds=settings.REPORT_EMAILS_GIVE_UP_AFTER_SECONDS)
+    AcceptanceReport.objects.filter(pk=report.pk).update(
+        emails="queued", emails_queued_at=timezone.now() - day, finished_at=timezone.now() - day
+    )
+    with caplog.at_level(logging.ERROR, logger="reports.services"):
+        assert report_emails_sweep() == 0
+    assert f"Gave up on the emails of acceptance report {report.uuid}" in caplog.text
+    deliveries = {d.recipient: d for d in EmailDelivery.objects.filter(report=report)}
+    assert {r: d.status for r, d in deliveries.items()} == {
+        stakeholder.email: "failed",
+        "sponsor@example.com": "failed",
+        "done@example.com": "sent",
+    }
+    assert deliveries[stakeholder.email].last_error == "SMTPServerDisconnected: down"
+    assert deliveries["sponsor@example.com"].last_error == services.GAVE_UP
+    report.refresh_from_db()
+    assert report.emails == "done"
+    assert report_emails_sweep() == 0 and mail.outbox == []
+
+
 def test_an_email_retry_tells_the_sweeper_when_it_is_due_and_giving_up_is_done(
     plan, lead, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
