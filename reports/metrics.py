@@ -2,8 +2,11 @@
 release dashboard, the acceptance report, its PDF and the emails all read.
 
 ``plan_metrics`` runs a fixed number of queries whatever the number of cases, executions
-or defects: every count is a GROUP BY in the database, and the only rows that come back
-are one per group (cohort, priority, requirement, tester, day, release). What counts for
+or defects: every count is a GROUP BY in the database, and the rows that come back are
+one per group (cohort, priority, requirement, tester, day, release) — but for the open
+defects per requirement, counted in Python from the release's open defect links and the
+scope's (case, requirement) pairs, a few thousand short rows (see
+``_open_defects_by_requirement``). What counts for
 a case is its latest execution in the plan (``Execution.is_latest``); the plan's scope is
 its cases, and its requirements are those its cases cover — the same inputs the
 fingerprint (``reports.fingerprint``) digests.
@@ -197,7 +200,7 @@ def _open_defects_by_requirement(plan: Plan) -> dict[int, int]:
     for requirement_id, case_id in pairs:
         if case_id in defects_of_case:
             by_requirement.setdefault(requirement_id, set()).update(defects_of_case[case_id])
-    return {requirement_id: len(found) for requirement_id, found in by_requirement.items()}
+    return {requirement_id: len(defects) for requirement_id, defects in by_requirement.items()}
 
 
 def _defects(plan: Plan, at: dt.datetime) -> dict:
