@@ -15,7 +15,10 @@ UPSERT = (
 
 # PostgreSQL: statement triggers over transition tables (see 0005), each listing the
 # release of every change the statement made; counters are taken in release order.
-OF_LINKS = "SELECT uat_defect.release_id FROM {rows} JOIN uat_defect ON uat_defect.id = {rows}.defect_id"
+OF_LINKS = (
+    "SELECT uat_defect.release_id FROM {rows} "
+    "JOIN uat_defect ON uat_defect.id = {rows}.defect_id"
+)
 POSTGRESQL_SOURCES = [
     ("uat_defect", "INSERT", "SELECT release_id FROM new_rows"),
     ("uat_defect", "DELETE", "SELECT release_id FROM old_rows"),
@@ -46,7 +49,10 @@ def _postgresql() -> list[str]:
         statement
         for table, event, rows in POSTGRESQL_SOURCES
         for statement in triggers.create(
-            table, _name(table, event), event, UPSERT.format(count="COUNT(*)", rows=rows, group=group)
+            table,
+            _name(table, event),
+            event,
+            UPSERT.format(count="COUNT(*)", rows=rows, group=group),
         )
     ]
 
