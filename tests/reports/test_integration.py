@@ -248,13 +248,17 @@ def test_a_worker_killed_mid_build_leaves_a_report_a_restarted_worker_finishes_o
     # unacknowledged task to the new worker once the visibility timeout passes, and the
     # sweeper (beat, every minute) queues the report again once its claim is older than
     # REPORT_RECLAIM_AFTER_SECONDS. Whichever comes first builds it; the other finds it
-    # built. Both are set low here so the test takes seconds, not an hour.
+    # built. Both are set low here so the test takes seconds, not an hour. Redis only
+    # restores a task at times of its own choosing, so the sweep below must queue the
+    # report for certain: it was queued seconds ago, sooner than the sweeper's
+    # REPORT_SWEEP_AFTER_SECONDS (120 s) would otherwise allow.
     second, second_log = start_worker(
         REPORT_RECLAIM_AFTER_SECONDS="2", CELERY_VISIBILITY_TIMEOUT="2"
     )
     settings.REPORT_RECLAIM_AFTER_SECONDS = 2
+    settings.REPORT_SWEEP_AFTER_SECONDS = 2
     time.sleep(2.5)
-    reports_sweep()
+    reports_sweep()  # 0 when the restored task has built it already
 
     def ready():
         report.refresh_from_db()
