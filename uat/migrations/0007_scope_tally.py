@@ -120,17 +120,14 @@ SQLITE_TRIGGERS = {
 
 
 def forwards(apps, schema_editor):
-    sqlite = [
-        f"CREATE TRIGGER {name} {when} BEGIN {body} END"
-        for name, (when, body) in SQLITE_TRIGGERS.items()
-    ]
+    sqlite = triggers.sqlite_create(SQLITE_TRIGGERS)
     triggers.execute(schema_editor, {"postgresql": _postgresql(), "sqlite": sqlite}, required=True)
 
 
 def backwards(apps, schema_editor):
     statements = {
         "postgresql": _postgresql_drop(),
-        "sqlite": [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS],
+        "sqlite": triggers.sqlite_drop(SQLITE_TRIGGERS),
     }
     triggers.execute(schema_editor, statements, required=False)
 

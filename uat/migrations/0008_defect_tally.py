@@ -116,10 +116,7 @@ BACKFILL = (
 
 
 def forwards(apps, schema_editor):
-    sqlite = [
-        f"CREATE TRIGGER {name} {when} BEGIN {body} END"
-        for name, (when, body) in SQLITE_TRIGGERS.items()
-    ]
+    sqlite = triggers.sqlite_create(SQLITE_TRIGGERS)
     statements = {"postgresql": [BACKFILL, *_postgresql()], "sqlite": [BACKFILL, *sqlite]}
     triggers.execute(schema_editor, statements, required=True)
 
@@ -127,7 +124,7 @@ def forwards(apps, schema_editor):
 def backwards(apps, schema_editor):
     statements = {
         "postgresql": _postgresql_drop(),
-        "sqlite": [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS],
+        "sqlite": triggers.sqlite_drop(SQLITE_TRIGGERS),
     }
     triggers.execute(schema_editor, statements, required=False)
 

@@ -1,4 +1,4 @@
-"""Helpers of the tally migrations (0005–0007): PostgreSQL triggers that run once per
+"""Helpers of the tally migrations (0005–0008): PostgreSQL triggers that run once per
 statement over its transition tables, and running the right statements for the database
 at hand. (Django's migration loader skips modules whose name starts with "_".)"""
 
@@ -26,6 +26,18 @@ def drop(table: str, name: str) -> list[str]:
         f"DROP TRIGGER IF EXISTS {name} ON {table}",
         f"DROP FUNCTION IF EXISTS greenlight_{name}()",
     ]
+
+
+def sqlite_create(triggers: dict[str, tuple[str, str]]) -> list[str]:
+    """SQLite row triggers from ``{name: (when, body)}``, ``when`` naming the event and
+    table (``AFTER INSERT ON uat_defect``) and ``body`` the statements to run."""
+    return [
+        f"CREATE TRIGGER {name} {when} BEGIN {body} END" for name, (when, body) in triggers.items()
+    ]
+
+
+def sqlite_drop(triggers) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in triggers]
 
 
 def execute(schema_editor, statements: dict[str, list[str]], *, required: bool) -> None:
