@@ -39,30 +39,13 @@ POSTGRESQL_SOURCES = [
 ]
 
 
-def _name(table: str, event: str) -> str:
-    return f"{table}_defect_tally_{event.lower()}"
-
-
 def _postgresql() -> list[str]:
     group = "GROUP BY release_id ORDER BY release_id"
-    return [
-        statement
-        for table, event, rows in POSTGRESQL_SOURCES
-        for statement in triggers.create(
-            table,
-            _name(table, event),
-            event,
-            UPSERT.format(count="COUNT(*)", rows=rows, group=group),
-        )
-    ]
-
-
-def _postgresql_drop() -> list[str]:
-    return [
-        statement
-        for table, event, _ in POSTGRESQL_SOURCES
-        for statement in triggers.drop(table, _name(table, event))
-    ]
+    return triggers.sources_create(
+        POSTGRESQL_SOURCES,
+        "defect",
+        lambda rows: UPSERT.format(count="COUNT(*)", rows=rows, group=group),
+    )
 
 
 # SQLite: a trigger per row, as in 0005.
@@ -123,7 +106,7 @@ def forwards(apps, schema_editor):
 
 def backwards(apps, schema_editor):
     statements = {
-        "postgresql": _postgresql_drop(),
+        "postgresql": triggers.sources_drop(POSTGRESQL_SOURCES, "defect"),
         "sqlite": triggers.sqlite_drop(SQLITE_TRIGGERS),
     }
     triggers.execute(schema_editor, statements, required=False)

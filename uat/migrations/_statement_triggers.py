@@ -28,6 +28,30 @@ def drop(table: str, name: str) -> list[str]:
     ]
 
 
+def sources_create(sources, kind: str, body) -> list[str]:
+    """One statement trigger per source ``(table, event, rows)`` — ``rows`` a query over
+    the statement's transition tables — named ``{table}_{kind}_tally_{event}`` and
+    running ``body(rows)``."""
+    return [
+        statement
+        for table, event, rows in sources
+        for statement in create(table, _source_name(table, kind, event), event, body(rows))
+    ]
+
+
+def sources_drop(sources, kind: str) -> list[str]:
+    """What undoes ``sources_create(sources, kind, …)``."""
+    return [
+        statement
+        for table, event, _ in sources
+        for statement in drop(table, _source_name(table, kind, event))
+    ]
+
+
+def _source_name(table: str, kind: str, event: str) -> str:
+    return f"{table}_{kind}_tally_{event.lower()}"
+
+
 def sqlite_create(triggers: dict[str, tuple[str, str]]) -> list[str]:
     """SQLite row triggers from ``{name: (when, body)}``, ``when`` naming the event and
     table (``AFTER INSERT ON uat_defect``) and ``body`` the statements to run."""
