@@ -289,7 +289,7 @@ def test_a_lost_email_task_is_queued_again_and_nobody_gets_an_email_twice(
 
 
 def test_emails_outstanding_for_a_day_are_given_up_instead_of_queued_again_forever(
-    plan, lead, stakeholder, settings, caplog, django_capture_on_commit_callbacks
+    plan, lead, stakeholder, client, settings, caplog, django_capture_on_commit_callbacks
 ):
     # An email job that fails on every run (a bug, say) leaves its report's emails
     # queued; the sweeper would queue it again every few minutes, forever.
@@ -318,6 +318,11 @@ def test_emails_outstanding_for_a_day_are_given_up_instead_of_queued_again_forev
     report.refresh_from_db()
     assert report.emails == "done"
     assert report_emails_sweep() == 0 and mail.outbox == []
+    # QA leads see the given-up emails on the dashboard, with why.
+    client.force_login(lead)
+    page = client.get(reverse("reports:dashboard", args=[plan.pk])).text
+    assert f"to sponsor@example.com: {services.GAVE_UP}" in page.replace("&#x27;", "'")
+    assert f"to {stakeholder.email} after 2 attempts: SMTPServerDisconnected" in page
 
 
 def test_an_email_retry_tells_the_sweeper_when_it_is_due_and_giving_up_is_done(
