@@ -196,6 +196,17 @@ def report_emails_done(*, report: AcceptanceReport) -> bool:
     )
 
 
+def report_emails_abandon(*, report: AcceptanceReport, reason: str) -> None:
+    """Give up on the report's emails for good: each delivery still pending fails,
+    keeping its last error or else saying ``reason``, and the emails are done."""
+    pending = EmailDelivery.objects.filter(
+        kind=EmailDelivery.Kind.REPORT, report=report, status=DeliveryStatus.PENDING
+    )
+    pending.filter(last_error="").update(last_error=reason)
+    pending.update(status=DeliveryStatus.FAILED)
+    report_emails_done(report=report)
+
+
 def report_emails_retry_at(*, report_id: int, due: dt.datetime) -> None:
     """A retry of the report's emails is due at ``due``: the sweeper waits for it."""
     AcceptanceReport.objects.filter(pk=report_id, emails=AcceptanceReport.Emails.QUEUED).update(

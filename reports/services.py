@@ -24,10 +24,11 @@ from uat.models import Plan
 
 from .charts import plan_charts
 from .criteria import criteria_evaluate, decision_of
+from .emails import report_emails_abandon
 from .fingerprint import plan_fingerprint
 from .gate import gate_refresh
 from .metrics import plan_metrics
-from .models import AcceptanceReport, DeliveryStatus, EmailDelivery
+from .models import AcceptanceReport
 from .webhooks import report_ready_payload, webhook_emit, webhooks_sweep
 
 logger = logging.getLogger(__name__)
@@ -192,31 +193,20 @@ def report_emails_sweep() -> int:
 def report_emails_give_up(*, before: dt.datetime) -> int:
     """Stop sending the emails of reports built before ``before`` whose emails are still
     outstanding — a job that fails on every run (a bug, a lost PDF) would otherwise be
-    queued again by the sweeper forever: mark their pending deliveries failed, keeping
-    the last error where there is one, and their emails done. Logs an ERROR naming each
-    report; returns how many were given up."""
+    queued again by the sweeper forever (``emails.report_emails_abandon``). Logs an ERROR
+    naming each report; returns how many were given up."""
     Emails = AcceptanceReport.Emails
-    stuck = list(
-        AcceptanceReport.objects.filter(
-            status=AcceptanceReport.Status.READY,
-            emails__in=[Emails.WANTED, Emails.QUEUED],
-            finished_at__lt=before,
-        ).values_list("pk", "uuid")
-    )
-    if not stuck:
-        return 0
-    ids = [pk for pk, _ in stuck]
-    pending = EmailDelivery.objects.filter(
-        kind=EmailDelivery.Kind.REPORT, report_id__in=ids, status=DeliveryStatus.PENDING
-    )
-    pending.filter(last_error="").update(last_error=GAVE_UP)
-    pending.update(status=DeliveryStatus.FAILED)
-    AcceptanceReport.objects.filter(pk__in=ids, emails__in=[Emails.WANTED, Emails.QUEUED]).update(
-        emails=Emails.DONE
-    )
-    for _, uuid in stuck:
-        logger.error("Gave up on the emails of acceptance report %s: %s", uuid, GAVE_UP)
-    return len(stuck)
+    stuck = AcceptanceReport.objects.filter(
+        status=AcceptanceReport.Status.READY,
+        emails__in=[Emails.WANTED, Emails.QUEUED],
+        finished_at__lt=before,
+    ).only("pk", "uuid")
+    given_up = 0
+    for report in stuck:
+        report_emails_abandon(report=report, reason=GAVE_UP)
+        logger.error("Gave up on the emails of acceptance report %s: %s", report.uuid, GAVE_UP)
+        given_up += 1
+    return given_up
 
 
 def jobs_sweep() -> dict[str, int]:
