@@ -19,12 +19,13 @@ from rest_framework.views import APIView
 
 from uat.api.serializers.records import SignOffSerializer
 from uat.models import Release, SignOff, SignoffRole
+from uat.policy import can_request_report, policy_require
 from uat.signoffs import SigningLocked, signoff_sign
 
-from .fingerprint import plan_fingerprint
+from .currency import STALE, report_state
 from .models import AcceptanceReport, ReportDecision
 from .services import report_request
-from .views import REQUEST_PERMISSION, plans_for
+from .views import plans_for
 
 
 class ReportSerializer(serializers.ModelSerializer):
@@ -85,10 +86,10 @@ class ReportDetailSerializer(ReportSerializer):
         read_only_fields = fields
 
     def get_stale(self, report) -> bool | None:
-        """Whether the plan's data changed since the report was built."""
-        if not report.is_ready:
-            return None
-        return report.fingerprint != plan_fingerprint(report.plan)
+        """Whether the report no longer speaks for the plan's data (it changed since, or
+        a newer report exists); null while it is not ready."""
+        state = report_state(report)
+        return None if state is None else state == STALE
 
 
 class SignInputSerializer(serializers.Serializer):
@@ -198,8 +199,7 @@ class PlanReportsView(APIView):
     )
     def post(self, request, plan_id: int):
         plan = get_object_or_404(plans_for(request.user), pk=plan_id)
-        if not request.user.has_perm(REQUEST_PERMISSION):
-            raise PermissionDenied("Only QA leads ask for acceptance reports.")
+        policy_require(can_request_report(request.user, plan), "request_report")
         report, _ = report_request(plan=plan, actor=request.user)
         url = request.build_absolute_uri(reverse("report-detail", args=[report.uuid]))
         code = status.HTTP_200_OK if report.is_ready else status.HTTP_202_ACCEPTED

@@ -25,9 +25,9 @@ from accounts.models import Role, User
 from uat.mail import Attachment, email_send
 from uat.models import Defect, Execution, Plan
 
+from .currency import signoffs_with_state
 from .metrics import plan_metrics
 from .models import AcceptanceReport, DeliveryStatus, EmailDelivery
-from .staleness import signoffs_with_state
 
 
 class MailUnavailable(Exception):

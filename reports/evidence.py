@@ -26,7 +26,7 @@ from django.utils import timezone
 from uat.audit import event_record
 from uat.models import Defect, Event, Evidence, Execution, Release, SignOff, StepResult
 
-from .fingerprint import plan_fingerprint
+from .currency import CURRENT, report_states, signoff_state
 from .models import AcceptanceReport, EvidencePackage, ReportStatus
 
 CHUNK = 1024 * 1024
@@ -72,22 +72,22 @@ class _Package:
         self.zip.close()
 
 
-def _reports(package: _Package, release: Release) -> dict[int, bool]:
-    """Add every report; return whether each is still fresh (by report id)."""
-    reports = AcceptanceReport.objects.filter(plan__release=release).select_related("plan")
-    fresh_by_plan: dict[int, str] = {}
-    fresh: dict[int, bool] = {}
-    for report in reports.order_by("created_at"):
-        if report.plan_id not in fresh_by_plan:
-            fresh_by_plan[report.plan_id] = plan_fingerprint(report.plan)
-        fresh[report.pk] = fresh_by_plan[report.plan_id] == report.fingerprint
+def _reports(package: _Package, release: Release) -> dict[int, str]:
+    """Add every report; return the state of each ready one (by report id)."""
+    reports = list(
+        AcceptanceReport.objects.filter(plan__release=release)
+        .select_related("plan")
+        .order_by("created_at", "pk")
+    )
+    states = report_states(reports)
+    for report in reports:
         data = {
             "id": str(report.uuid),
             "plan": str(report.plan),
             "status": report.status,
             "decision": report.decision,
             "fingerprint": report.fingerprint,
-            "fresh": fresh[report.pk],
+            "fresh": states.get(report.pk) == CURRENT,
             "created_at": report.created_at.isoformat(),
             "finished_at": report.finished_at.isoformat() if report.finished_at else None,
             "metrics": report.metrics,
@@ -97,10 +97,10 @@ def _reports(package: _Package, release: Release) -> dict[int, bool]:
         if report.pdf:
             with report.pdf.open("rb") as pdf:
                 package.add_stream(f"reports/{report.uuid}.pdf", pdf)
-    return fresh
+    return states
 
 
-def _signoffs(package: _Package, release: Release, fresh: dict[int, bool]) -> None:
+def _signoffs(package: _Package, release: Release, states: dict[int, str]) -> None:
     signoffs = SignOff.objects.filter(report__plan__release=release).select_related("report")
     rows = (
         [
@@ -114,9 +114,7 @@ def _signoffs(package: _Package, release: Release, fresh: dict[int, bool]) -> No
             s.comment,
             s.signed_at.isoformat(),
             s.fingerprint,
-            "current"
-            if fresh.get(s.report_id) and s.fingerprint == s.report.fingerprint
-            else "stale",
+            signoff_state(s, states.get(s.report_id)),
         ]
         for s in signoffs.order_by("signed_at")
     )
@@ -281,8 +279,8 @@ def evidence_package_build_now(*, package_id: int) -> EvidencePackage | None:
     try:
         with tempfile.TemporaryFile() as target:
             builder = _Package(target)
-            fresh = _reports(builder, package.release)
-            _signoffs(builder, package.release, fresh)
+            states = _reports(builder, package.release)
+            _signoffs(builder, package.release, states)
             _records(builder, package.release)
             _evidence(builder, package.release)
             builder.close(package.release)

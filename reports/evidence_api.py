@@ -7,16 +7,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from uat.policy import can_build_evidence_package, policy_require
 from uat.views.audit import release_for_audit
 
 from .evidence import evidence_package_request
 from .models import EvidencePackage, ReportStatus
-
-REQUEST_PERMISSION = "reports.add_evidencepackage"
 
 
 class EvidencePackageSerializer(serializers.ModelSerializer):
@@ -66,8 +64,7 @@ class ReleaseEvidencePackageView(APIView):
     @extend_schema(request=None, responses={202: EvidencePackageSerializer})
     def post(self, request, pk: int):
         release = release_for_audit(request.user, pk)
-        if not request.user.has_perm(REQUEST_PERMISSION):
-            raise PermissionDenied("Your role does not allow building evidence packages.")
+        policy_require(can_build_evidence_package(request.user, release), "build_evidence_package")
         package = evidence_package_request(release=release, actor=request.user)
         body = EvidencePackageSerializer(package, context={"request": request}).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from uat.models import Plan, Release, SignOff, SignoffRole
 
+from .currency import CURRENT, report_is_current, signoff_state
 from .fingerprint import inputs_fingerprint, plan_inputs
 from .models import AcceptanceReport, GateState, GateVerdict
 from .webhooks import release_data, report_data, webhook_emit
@@ -174,13 +175,14 @@ def _required(signoff_roles: list[tuple]) -> dict[SignoffRole, set[int]]:
 
 
 def _signoffs(required: dict, report: AcceptanceReport) -> tuple[list[dict], list[str]]:
-    """Each required role's standing on ``report``, and the no-go reasons among them."""
+    """Each required role's standing on ``report`` (a current one), and the no-go
+    reasons among them."""
     signed = list(report.signoffs.select_related("signer").order_by("signed_at", "pk"))
     entries, reasons = [], []
     for role, signers in required.items():
         of_role = [s for s in signed if s.role == role]
         counted = [
-            s for s in of_role if s.signer_id in signers and s.fingerprint == report.fingerprint
+            s for s in of_role if s.signer_id in signers and signoff_state(s, CURRENT) == CURRENT
         ]
         if not counted:
             entries.append(_signoff_entry(role, "missing", None))
@@ -218,9 +220,11 @@ def gate_evaluate(*, release: Release, stage: str) -> GateDecision:
         return GateDecision(
             release, stage, INCONCLUSIVE, [problem, *behind], report, building=building
         )
-    # The fingerprint's inputs also name the required sign-offs and their signers.
+    # The fingerprint's inputs also name the required sign-offs and their signers. The
+    # report is the plan's latest and it is ready, so it is its newest ready one.
     inputs = plan_inputs(plan)
-    if inputs_fingerprint(inputs) != report.fingerprint:
+    known = {"fingerprints": {plan.pk: inputs_fingerprint(inputs)}, "newest": {plan.pk: report.pk}}
+    if not report_is_current(report, **known):
         reason = (
             f"The acceptance report of the {plan_stage} plan is stale: results, defects, "
             "criteria or scope changed after it was built; ask for a new one."

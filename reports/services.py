@@ -21,9 +21,11 @@ from kombu.exceptions import OperationalError
 
 from uat.audit import event_record
 from uat.models import Plan
+from uat.policy import can_request_report, policy_require
 
 from .charts import plan_charts
 from .criteria import criteria_evaluate, decision_of
+from .currency import report_is_current
 from .emails import report_emails_abandon
 from .fingerprint import plan_fingerprint
 from .gate import gate_refresh
@@ -33,24 +35,21 @@ from .webhooks import report_ready_payload, webhook_emit, webhooks_sweep
 
 logger = logging.getLogger(__name__)
 
-ACTIVE = (
-    AcceptanceReport.Status.PENDING,
-    AcceptanceReport.Status.RUNNING,
-    AcceptanceReport.Status.READY,
-)
 UNBUILT = (AcceptanceReport.Status.PENDING, AcceptanceReport.Status.RUNNING)
 
 
 @transaction.atomic
 def report_request(*, plan: Plan, actor) -> tuple[AcceptanceReport, bool]:
-    """The report of ``plan``'s current data: the existing one (pending, running or
-    ready) when nothing changed since it was asked for, else a new pending one whose
-    build is queued after commit. Returns it and whether it is new."""
+    """The report of ``plan``'s current data, one that can be signed once ready: the
+    newest ready report while it is current, or one being built on the same data after
+    it; else a new pending one whose build is queued after commit. (An older report
+    whose fingerprint the data came back to — a waiver granted, then expired — is stale
+    for good and never handed out again.) Returns it and whether it is new."""
+    policy_require(can_request_report(actor, plan), "request_report")
     # Lock the plan so two people asking at once get one report, not two.
     plan = Plan.objects.select_for_update().select_related("release").get(pk=plan.pk)
     fingerprint = plan_fingerprint(plan)
-    existing = plan.reports.filter(fingerprint=fingerprint, status__in=ACTIVE).first()
-    if existing is not None:
+    if existing := _report_for_data(plan, fingerprint):
         return existing, False
     report = AcceptanceReport.objects.create(
         plan=plan, fingerprint=fingerprint, requested_by=actor if actor else None
@@ -64,6 +63,21 @@ def report_request(*, plan: Plan, actor) -> tuple[AcceptanceReport, bool]:
     )
     transaction.on_commit(lambda: report_enqueue(report=report))
     return report, True
+
+
+def _report_for_data(plan: Plan, fingerprint: str) -> AcceptanceReport | None:
+    newest = plan.reports.filter(status=AcceptanceReport.Status.READY).order_by(
+        "-created_at", "-pk"
+    )
+    newest = newest.defer("html", "metrics", "criteria").first()
+    if newest is not None:
+        known = {"fingerprints": {plan.pk: fingerprint}, "newest": {plan.pk: newest.pk}}
+        if report_is_current(newest, **known):
+            return newest
+    building = plan.reports.filter(fingerprint=fingerprint, status__in=UNBUILT)
+    if newest is not None:
+        building = building.filter(created_at__gt=newest.created_at)
+    return building.order_by("-created_at", "-pk").first()
 
 
 QUEUE_DOWN = (
@@ -375,8 +389,3 @@ def _fail(report: AcceptanceReport, error: str) -> None:
         release=report.plan.release,
     )
     gate_refresh(release=report.plan.release)
-
-
-def report_is_stale(report: AcceptanceReport) -> bool:
-    """Whether the plan's data changed since the report was built (a fixed query cost)."""
-    return report.fingerprint != plan_fingerprint(report.plan)

@@ -17,8 +17,8 @@ from uat.models import PlanSignoffRole, SignOff
 from uat.signoffs import SigningLocked, signoff_sign
 from uat.views.forms import service_error_add
 
+from .currency import report_stale_reason, signoffs_with_state
 from .services import report_pdf
-from .staleness import CURRENT, report_state, signoffs_with_state
 from .views import report_for
 
 
@@ -55,8 +55,8 @@ def _meanings(roles: list[PlanSignoffRole]) -> list[dict]:
     return [
         {
             "label": role.get_role_display(),
-            "approve": f"Approved as {role.get_role_display()}",
-            "reject": f"Rejected as {role.get_role_display()}",
+            "approve": role.meaning_of(SignOff.Decision.APPROVE),
+            "reject": role.meaning_of(SignOff.Decision.REJECT),
         }
         for role in roles
     ]
@@ -71,7 +71,7 @@ def report_sign(request, uuid):
     roles = held_roles(request.user, report.plan_id)
     if not roles:
         raise PermissionDenied("You hold no sign-off role of this plan.")
-    state = report_state(report)
+    stale_reason = report_stale_reason(report) if report.is_ready else None
     form = SignForm(request.POST or None, roles=roles)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -97,8 +97,8 @@ def report_sign(request, uuid):
     context = {
         "report": report,
         "form": form,
-        "state": state,
-        "signable": state == CURRENT,
+        "signable": report.is_ready and stale_reason is None,
+        "stale_reason": stale_reason,
         "meanings": _meanings(roles),
         "failing": [c for c in report.criteria if not c.get("passed")],
         "waivers": (report.metrics.get("defects") or {}).get("waivers", []),

@@ -17,9 +17,9 @@ from django.urls import reverse
 
 from uat.models import SignOff
 
+from .currency import STALE, newest_ready_reports, report_states, signoffs_with_state
 from .emails import _send_all, delivery_send
 from .models import AcceptanceReport, DeliveryStatus, EmailDelivery
-from .staleness import STALE, newest_ready_reports, report_states, signoffs_with_state
 
 
 def _unnotified_signoffs() -> list[SignOff]:

@@ -4,7 +4,6 @@ stakeholders; everyone else gets 404. Each page runs a fixed number of queries."
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404
@@ -14,15 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from uat.access import sees_everything
 from uat.audit import event_record
 from uat.models import Execution, Plan, Release, Requirement
+from uat.policy import can_request_report, policy_require
 
 from .charts import plan_charts
 from .criteria import criteria_evaluate, decision_of
-from .fingerprint import plan_fingerprint
+from .currency import STALE, report_state, report_states, signoffs_with_state
 from .metrics import plan_metrics
 from .models import AcceptanceReport, DeliveryStatus, EmailDelivery
 from .services import report_request
-
-REQUEST_PERMISSION = "reports.add_acceptancereport"
 
 # The dashboard's long tables (1,000 requirements, 300 testers at the benchmark's size)
 # show a page at a time: rendering them whole was most of the page's time. The report
@@ -55,10 +53,11 @@ def _latest_report(plan: Plan) -> tuple[AcceptanceReport | None, bool]:
     report = (
         plan.reports.select_related("requested_by")
         .defer("html", "metrics", "criteria")
-        .order_by("-created_at")
+        .order_by("-created_at", "-pk")
         .first()
     )
-    stale = bool(report and report.is_ready and report.fingerprint != plan_fingerprint(plan))
+    # The latest report, when ready, is the plan's newest ready one.
+    stale = bool(report) and report_state(report, newest={plan.pk: report.pk}) == STALE
     return report, stale
 
 
@@ -104,7 +103,7 @@ def dashboard(request, plan_id: int):
             "charts": plan_charts(metrics),
             "report": report,
             "stale": stale,
-            "can_request": request.user.has_perm(REQUEST_PERMISSION),
+            "can_request": can_request_report(request.user, plan),
             "failed_emails": failed_emails,
             "requirements": tables["requirements"],
             "testers": tables["testers"],
@@ -125,7 +124,7 @@ def report_status(request, plan_id: int):
             "plan": plan,
             "report": report,
             "stale": stale,
-            "can_request": request.user.has_perm(REQUEST_PERMISSION),
+            "can_request": can_request_report(request.user, plan),
         },
     )
 
@@ -134,8 +133,7 @@ def report_status(request, plan_id: int):
 @require_POST
 def report_ask(request, plan_id: int):
     plan = plan_for(request.user, plan_id)
-    if not request.user.has_perm(REQUEST_PERMISSION):
-        raise PermissionDenied("Only QA leads ask for acceptance reports.")
+    policy_require(can_request_report(request.user, plan), "request_report")
     report, created = report_request(plan=plan, actor=request.user)
     # A new report with an error could not be queued: the report panel says so (and stops
     # saying it once the sweeper has queued it), so no "being built" here.
@@ -196,8 +194,6 @@ def requirement(request, plan_id: int, requirement_id: int):
 def report(request, uuid):
     """The report as built, and below it, live, every sign-off on it with its state."""
     from uat.models import PlanSignoffRole
-
-    from .staleness import STALE, report_states, signoffs_with_state
 
     report = report_for(request.user, uuid)
     states = report_states([report])

@@ -16,7 +16,7 @@ from django.db.models import Q
 from accounts.models import Role
 
 
-def _roles(user) -> frozenset[str]:
+def roles_of(user) -> frozenset[str]:
     """The user's role names, read once per user object."""
     cached = getattr(user, "_greenlight_roles", None)
     if cached is None:
@@ -30,7 +30,7 @@ def sees_everything(user) -> bool:
         return False
     if user.is_superuser:
         return True
-    return bool(_roles(user) & {Role.QA_LEAD.value, Role.ADMIN.value})
+    return bool(roles_of(user) & {Role.QA_LEAD.value, Role.ADMIN.value})
 
 
 def reads_every_release(user) -> bool:
@@ -39,7 +39,7 @@ def reads_every_release(user) -> bool:
         return True
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return Role.PIPELINE.value in _roles(user)
+    return Role.PIPELINE.value in roles_of(user)
 
 
 def stake_releases(user) -> Q:

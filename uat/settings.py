@@ -305,7 +305,7 @@ SPECTACULAR_SETTINGS = {
         "ReportStatusEnum": "reports.models.ReportStatus",
         "ReportDecisionEnum": "reports.models.ReportDecision",
         "SignOffDecisionEnum": "uat.models.signoff.SignOffDecision",
-        "SignOffStateEnum": "reports.staleness.SIGNOFF_STATES",
+        "SignOffStateEnum": "reports.currency.SIGNOFF_STATES",
         "PriorityEnum": "uat.models.catalog.Priority",
         "CaseStatusEnum": "uat.models.catalog.CaseStatus",
         "PlanStatusEnum": "uat.models.planning.PlanStatus",

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from .audit import event_record
 from .models import OPEN_STATUSES, Defect, Event, PlanSignoffRole, SignOff, Waiver
+from .policy import can_waive, policy_require
 
 WRONG_PASSWORD_VERB = "signoff.password_refused"  # noqa: S105 - an audit verb
 
@@ -44,11 +45,6 @@ def signing_locked_until(user) -> dt.datetime | None:
     return failures[0] + window
 
 
-def _meaning(role: PlanSignoffRole, decision: str) -> str:
-    verb = "Approved" if decision == SignOff.Decision.APPROVE else "Rejected"
-    return f"{verb} as {role.get_role_display()}"
-
-
 def _check_authority(*, report, signer, role: str) -> PlanSignoffRole:
     required = (
         PlanSignoffRole.objects.filter(plan_id=report.plan_id, role=role)
@@ -65,23 +61,13 @@ def _check_authority(*, report, signer, role: str) -> PlanSignoffRole:
 
 
 def _check_report(report) -> None:
-    from reports.fingerprint import plan_fingerprint
+    from reports.currency import report_stale_reason
     from reports.models import AcceptanceReport
 
     if report.status != AcceptanceReport.Status.READY:
         raise ValidationError("Only a ready report can be signed.")
-    newer = (
-        AcceptanceReport.objects.filter(plan_id=report.plan_id, status=report.status)
-        .filter(created_at__gt=report.created_at)
-        .exists()
-    )
-    if newer:
-        raise ValidationError("A newer report of this plan exists; sign that one.")
-    if plan_fingerprint(report.plan) != report.fingerprint:
-        raise ValidationError(
-            "Results, defects, waivers, criteria or scope changed after this report was "
-            "built, so it no longer shows the current state. Request a new report and sign it."
-        )
+    if reason := report_stale_reason(report):
+        raise ValidationError(reason)
 
 
 def signoff_sign(
@@ -133,7 +119,7 @@ def _signoff_record(*, report, signer, role, decision, reason, comment) -> SignO
         signer=signer,
         role=role,
         printed_name=signer.full_name.strip(),
-        meaning=_meaning(required, decision),
+        meaning=required.meaning_of(decision),
         decision=decision,
         reason=reason.strip(),
         comment=comment.strip(),
@@ -169,6 +155,7 @@ def _signoff_record(*, report, signer, role, decision, reason, comment) -> SignO
 @transaction.atomic
 def waiver_grant(*, defect: Defect, actor, reason: str, expires_at: dt.datetime) -> Waiver:
     """Accept an open defect for its release with known risk, until ``expires_at``."""
+    policy_require(can_waive(actor, defect.release), "waive")
     errors = {}
     if defect.status not in OPEN_STATUSES:
         errors["defect"] = f"{defect.reference} is not open; there is nothing to waive."
@@ -199,6 +186,7 @@ def waiver_grant(*, defect: Defect, actor, reason: str, expires_at: dt.datetime)
 @transaction.atomic
 def waiver_revoke(*, waiver: Waiver, actor) -> Waiver:
     """End a waiver early: the defect counts against the criteria again."""
+    policy_require(can_waive(actor, waiver.release), "waive")
     waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
     if not waiver.is_active:
         raise ValidationError("This waiver is no longer active.")

@@ -8,10 +8,10 @@ from django.core import mail
 from django.utils import timezone
 
 from reports import tasks
+from reports.currency import CURRENT, STALE, signoff_states
 from reports.fingerprint import plan_fingerprint, plans_fingerprints
 from reports.gate import gate_evaluate
 from reports.models import EmailDelivery
-from reports.staleness import CURRENT, STALE, signoff_states
 from tests.factories import (
     AcceptanceReportFactory,
     CaseFactory,

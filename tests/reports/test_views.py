@@ -71,7 +71,7 @@ def test_the_dashboard_costs_a_fixed_number_of_queries(
     client.force_login(lead)
     url = reverse("reports:dashboard", args=[plan.pk])
     client.get(url)
-    with django_assert_num_queries(26) as small:
+    with django_assert_num_queries(24) as small:
         client.get(url)
     grow(plan, 5)
     with django_assert_num_queries(len(small)):

@@ -36,11 +36,13 @@ CHANGELIST_QUERIES = {
     "uat.event": 12,
     "uat.evidence": 8,
     "uat.execution": 11,
-    "uat.plan": 10,
+    # Plans and releases offer actions the policy decides (``uat.policy``), which reads
+    # the lead's roles: one query more.
+    "uat.plan": 11,
     "uat.plansignoffrole": 9,
     "uat.product": 7,
     "uat.promotion": 10,
-    "uat.release": 8,
+    "uat.release": 9,
     "uat.requirement": 8,
     "uat.signoff": 9,
     "uat.stepresult": 7,
@@ -48,7 +50,7 @@ CHANGELIST_QUERIES = {
 }
 # Add pages use autocomplete widgets, so they load no lists of related rows: after the 4
 # of every request, the user page reads the groups a lead may give.
-ADD_QUERIES = {"accounts.user": 5}
+ADD_QUERIES = {"accounts.user": 5, "uat.plan": 5}  # the plan page: its policy-decided action
 ADD_QUERIES_DEFAULT = 4
 # Models nobody adds in the admin: records written by services, steps added on their
 # case, executions assigned by the plan action. Their add page is refused.

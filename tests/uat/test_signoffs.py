@@ -103,9 +103,15 @@ def test_a_signature_cannot_move_to_another_report(report, stakeholder, password
         signoff.save()
 
 
+def staked(defect, stakeholder):
+    """``defect``, its release one ``stakeholder`` holds a stake in (who may waive)."""
+    PlanFactory(release=defect.release).stakeholders.add(stakeholder)
+    return defect
+
+
 class TestWaivers:
     def test_a_waiver_is_granted_with_reason_and_expiry_and_audited(self, stakeholder):
-        defect = DefectFactory(critical=True)
+        defect = staked(DefectFactory(critical=True), stakeholder)
         waiver = waiver_grant(
             defect=defect,
             actor=stakeholder,
@@ -119,7 +125,7 @@ class TestWaivers:
     def test_refuses_closed_defects_past_expiry_and_no_reason(self, stakeholder):
         with pytest.raises(ValidationError) as refused:
             waiver_grant(
-                defect=DefectFactory(closed=True),
+                defect=staked(DefectFactory(closed=True), stakeholder),
                 actor=stakeholder,
                 reason=" ",
                 expires_at=timezone.now() - dt.timedelta(days=1),
@@ -128,6 +134,7 @@ class TestWaivers:
 
     def test_one_active_waiver_per_defect(self, stakeholder):
         waiver = WaiverFactory()
+        staked(waiver.defect, stakeholder)
         with pytest.raises(ValidationError, match="already has"):
             waiver_grant(
                 defect=waiver.defect,
@@ -137,11 +144,24 @@ class TestWaivers:
             )
 
     def test_revoking_ends_it_and_is_audited(self, stakeholder):
-        waiver = waiver_revoke(waiver=WaiverFactory(), actor=stakeholder)
+        waiver = WaiverFactory()
+        staked(waiver.defect, stakeholder)
+        waiver = waiver_revoke(waiver=waiver, actor=stakeholder)
         assert not waiver.is_active
         assert Event.objects.filter(verb="waiver.revoked").exists()
         with pytest.raises(ValidationError):
             waiver_revoke(waiver=waiver, actor=stakeholder)
+
+    def test_only_a_stakeholder_of_the_release_waives(self, stakeholder, lead, tester):
+        defect = DefectFactory(critical=True)
+        for actor in (stakeholder, lead, tester):  # stakeholder of another release only
+            with pytest.raises(PermissionDenied):
+                waiver_grant(
+                    defect=defect,
+                    actor=actor,
+                    reason="Known",
+                    expires_at=timezone.now() + dt.timedelta(days=1),
+                )
 
 
 def test_a_signature_announces_itself_and_refreshes_the_gate(report, stakeholder, password):

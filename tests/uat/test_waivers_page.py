@@ -70,10 +70,10 @@ def test_runs_a_fixed_number_of_queries(client, stakeholder, release, django_ass
     client.force_login(stakeholder)
     url = reverse("release-waivers", args=[release.pk])
     client.get(url)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         client.get(url)
     for _ in range(4):
         WaiverFactory(defect=DefectFactory(release=release))
         DefectFactory(release=release)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         client.get(url)

@@ -7,6 +7,7 @@ from django.http import HttpResponseRedirect
 
 from ..forms import CaseAdminForm, CaseStepForm, CaseStepFormSet
 from ..models import Case, CaseStep, CaseVersion, Environment, Product, Release, Requirement
+from ..policy import REFUSALS, can_build_evidence_package
 from ..services import case_version_record
 from .base import GreenlightAdmin, ReadOnlyAdminMixin, ReadOnlyInline
 from .library import LibraryAdminMixin
@@ -33,10 +34,20 @@ class ReleaseAdmin(GreenlightAdmin):
     readonly_fields = ("stage", "released_at", "created_at")
     actions = ("build_evidence_package",)
 
-    @admin.action(permissions=["view"], description="Build evidence package (zip for auditors)")
+    def has_build_evidence_package_permission(self, request) -> bool:
+        return can_build_evidence_package(request.user)
+
+    @admin.action(
+        permissions=["build_evidence_package"],
+        description="Build evidence package (zip for auditors)",
+    )
     def build_evidence_package(self, request, queryset):
         from reports.evidence import evidence_package_request
 
+        refused = [r for r in queryset if not can_build_evidence_package(request.user, r)]
+        if refused:
+            self.message_user(request, REFUSALS["build_evidence_package"], messages.ERROR)
+            return
         for release in queryset:
             evidence_package_request(release=release, actor=request.user)
         self.message_user(

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from ..forms import CohortMembershipFormSet, PlanAdminForm, PlanAssignForm, PlanCloneForm
 from ..models import Cohort, CohortMembership, Plan, PlanSignoffRole
+from ..policy import can_request_report
 from ..services import plan_assign, plan_clone
 from .base import APPLY, GreenlightAdmin, PlanFilter, ReleaseFilter, action_page
 
@@ -163,7 +164,7 @@ class PlanAdmin(GreenlightAdmin):
         )
 
     def has_request_report_permission(self, request) -> bool:
-        return request.user.has_perm("reports.add_acceptancereport")
+        return can_request_report(request.user)
 
     @admin.action(
         permissions=["request_report"],

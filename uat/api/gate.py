@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +21,7 @@ from reports.gate import GATE_STAGE_CHOICES, SIGNOFF_STATUSES, gate_check
 from reports.models import GateVerdict
 
 from ..models import Promotion, Release
+from ..policy import can_promote, policy_require
 from ..services import GateClosedError, release_promote
 from .errors import error_body
 
@@ -162,8 +162,7 @@ class ReleasePromoteView(APIView):
     )
     def post(self, request, pk: int):
         release = _release(request, pk)
-        if not request.user.has_perm("uat.add_promotion"):
-            raise PermissionDenied("Promoting a release needs a QA lead or a pipeline account.")
+        policy_require(can_promote(request.user, release), "promote")
         data = PromoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:

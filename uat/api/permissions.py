@@ -1,12 +1,13 @@
-"""Write permissions of the API: the model permissions of the caller's role, as in the
-admin. Reads are scoped by each viewset's ``get_queryset`` instead, so a record the
-caller may not see is a 404 before any permission is asked; a visible record the caller
-may not change is a 403.
+"""Write permissions of the API. Reads are scoped by each viewset's ``get_queryset``
+instead, so a record the caller may not see is a 404 before any permission is asked; a
+visible record the caller may not change is a 403.
 
-A viewset names the permission each action needs in ``action_permissions``
-(``{"finish": "uat.change_execution"}``); create, update and destroy default to the
-model's add, change and delete permissions. ``object_rules`` adds a per-object check
-(testers record results only on their own executions)."""
+A viewset names what each action needs in ``action_permissions``: a predicate of
+``uat.policy`` (``{"finish": policy.can_record}``), called with the user and the record
+(None for an action on the collection), for every workflow action — the same rule the
+pages and the admin ask; or, for plain CRUD, a model permission (``"uat.add_case"``), as
+in the admin. Create, update and destroy default to the model's add, change and delete
+permissions. The services ask the policy again, whoever calls them."""
 
 from rest_framework import permissions
 
@@ -18,7 +19,8 @@ DEFAULT_ACTIONS = {
 }
 
 
-def required_permission(view) -> str | None:
+def required_permission(view):
+    """The predicate or permission name ``view``'s action needs, or None."""
     action = getattr(view, "action", None)
     named = getattr(view, "action_permissions", {})
     if action in named:
@@ -27,6 +29,14 @@ def required_permission(view) -> str | None:
         opts = view.get_queryset().model._meta
         return f"{opts.app_label}.{DEFAULT_ACTIONS[action]}_{opts.model_name}"
     return None
+
+
+def _allowed(user, needed, obj) -> bool:
+    if needed is None:
+        return True
+    if callable(needed):
+        return needed(user, obj)
+    return user.has_perm(needed)
 
 
 class RolePermission(permissions.IsAuthenticated):
@@ -38,12 +48,7 @@ class RolePermission(permissions.IsAuthenticated):
         # On one record, look it up first: a stranger gets 404, not a hint that it exists.
         if getattr(view, "detail", False):
             return True
-        perm = required_permission(view)
-        return perm is None or request.user.has_perm(perm)
+        return _allowed(request.user, required_permission(view), None)
 
     def has_object_permission(self, request, view, obj) -> bool:
-        perm = required_permission(view)
-        if perm is not None and not request.user.has_perm(perm):
-            return False
-        rule = getattr(view, "object_rules", {}).get(getattr(view, "action", None))
-        return rule is None or rule(request.user, obj)
+        return _allowed(request.user, required_permission(view), obj)

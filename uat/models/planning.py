@@ -267,6 +267,10 @@ class PlanSignoffRole(models.Model):
     def __str__(self) -> str:
         return f"{self.get_role_display()} for {self.plan}"
 
-    @property
-    def meaning(self) -> str:
-        return f"Approved as {self.get_role_display()}"
+    def meaning_of(self, decision: str) -> str:
+        """The meaning a signature for this role carries, printed on it: the one place
+        this statement is worded (the signing page shows it, the sign-off stores it)."""
+        from .signoff import SignOff
+
+        verb = "Approved" if decision == SignOff.Decision.APPROVE else "Rejected"
+        return f"{verb} as {self.get_role_display()}"

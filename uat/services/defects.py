@@ -18,6 +18,7 @@ from ..models import (
     Severity,
 )
 from ..models.defects import is_web_address
+from ..policy import can_record, can_report_escaped_defect, can_triage, policy_require
 from .cases import _current_versions
 from .executions import _step_count
 
@@ -46,6 +47,7 @@ def defect_report(
     external_url: str = "",
 ) -> Defect:
     """Report a defect found while running ``execution`` and link the two."""
+    policy_require(can_record(actor, execution), "record")
     errors = _defect_errors(title, severity, external_url)
     if step_position is not None and not 1 <= step_position <= _step_count(execution):
         errors["step_position"] = f"This case has no step {step_position}."
@@ -87,6 +89,7 @@ def defect_report_escaped(
 ) -> Defect:
     """Record a defect found in production: it escaped UAT and counts against the
     release that let it through."""
+    policy_require(can_report_escaped_defect(actor, release), "report_escaped_defect")
     errors = _defect_errors(title, severity, external_url)
     if release.stage != Release.Stage.PRODUCTION:
         errors["release"] = f"{release} has not reached production; report it from UAT."
@@ -118,6 +121,7 @@ def defect_report_escaped(
 def defect_transition(*, defect: Defect, status: str, actor, note: str = "") -> Defect:
     """Move a defect along its workflow. Marking it fixed queues retests of the failed
     executions it blocks; verifying it needs a passing retest where UAT found it."""
+    policy_require(can_triage(actor, defect), "triage")
     defect = Defect.objects.select_for_update().get(pk=defect.pk)
     if status not in DefectStatus.values:
         raise ValidationError(f"Unknown defect status {status!r}.")

@@ -20,6 +20,7 @@ from ..models import (
     StepResult,
     StepStatus,
 )
+from ..policy import can_record, policy_require
 from .errors import ConcurrentEditError
 
 
@@ -54,6 +55,7 @@ def execution_step_record(
     lock_version: int | None = None,
 ) -> StepResult:
     """Record one step's result (and what actually happened) on an unfinished execution."""
+    policy_require(can_record(actor, execution), "record")
     if execution.is_finished:
         raise ValidationError("This execution is finished; a retest is a new execution.")
     if status not in StepStatus.values:
@@ -102,6 +104,7 @@ def execution_record(
 ) -> Execution:
     """Finish an execution with the overall result its steps imply, and make it the one
     that counts for its case in the plan."""
+    policy_require(can_record(actor, execution), "record")
     if execution.is_finished:
         raise ValidationError("This execution is already finished.")
     if time_spent_seconds < 0:
@@ -162,6 +165,7 @@ def evidence_attach(
     """Store a screenshot or file as evidence of ``execution``. The type is judged from
     the content (PNG, JPEG, PDF or plain text), the size is capped by
     ``EVIDENCE_MAX_BYTES``, and the file is stored under a random name."""
+    policy_require(can_record(actor, execution), "record")
     limit = settings.EVIDENCE_MAX_BYTES
     if upload.size > limit:
         raise ValidationError(

@@ -15,6 +15,7 @@ from ..models import (
     Plan,
     Release,
 )
+from ..policy import can_manage_plan, policy_require
 from .cases import _current_versions
 
 
@@ -50,6 +51,7 @@ def plan_assign(
     """Assign the plan's cases (or the given ones) to the cohort's testers, round robin,
     ``testers_per_case`` testers each. A tester already holding a case is skipped, so
     running it twice assigns nothing new. Runs a fixed number of queries."""
+    policy_require(can_manage_plan(actor, plan), "manage_plan")
     if not plan.is_open:
         raise ValidationError("This plan is completed; reopen it before assigning work.")
     if cohort.kind != plan.stage:
@@ -133,6 +135,7 @@ PLAN_CLONE_FIELDS = ["name", "objectives", "scope_notes", "owner", *Plan.CRITERI
 def plan_clone(*, plan: Plan, release: Release, actor) -> Plan:
     """Copy a plan — scope, cohorts, criteria, stakeholders and sign-off roles — to
     another release of the same product, as a draft without any executions."""
+    policy_require(can_manage_plan(actor, plan), "manage_plan")
     if release.product_id != plan.release.product_id:
         raise ValidationError("A plan can only be cloned to a release of the same product.")
     if Plan.objects.filter(release=release, stage=plan.stage).exists():

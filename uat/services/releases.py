@@ -10,6 +10,7 @@ from reports.gate import gate_evaluate, gate_refresh
 
 from ..audit import event_record
 from ..models import Promotion, Release
+from ..policy import can_promote, policy_require
 from .errors import GateClosedError
 
 
@@ -22,6 +23,7 @@ def release_promote(*, release: Release, stage: str, build: str, actor) -> Promo
     ``GateClosedError`` (a ``ValidationError`` carrying the decision and its reasons) when
     the gate says no-go or inconclusive, and a plain ``ValidationError`` for a stage that
     is not next for the release or a missing build. Announces the gates that moved."""
+    policy_require(can_promote(actor, release), "promote")
     release = Release.objects.select_for_update().select_related("product").get(pk=release.pk)
     build = build.strip()
     if not build:

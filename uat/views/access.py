@@ -1,12 +1,12 @@
 """Fetch what a page shows for the user asking, or refuse: 404 for what they may not
 see (so a stranger cannot tell what exists), 403 for what they see but may not change."""
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from ..access import sees_everything
 from ..models import Defect, Execution
+from ..policy import can_record, policy_require
 
 
 def require_member(user) -> None:
@@ -25,10 +25,10 @@ def execution_for(user, uuid) -> Execution:
 
 
 def own_execution_for(user, uuid) -> Execution:
-    """An execution the user may change: only the tester it is assigned to."""
+    """An execution the user may record on (``policy.can_record``); 403 for one they
+    only see."""
     execution = execution_for(user, uuid)
-    if execution.tester_id != user.pk:
-        raise PermissionDenied("Only the tester it is assigned to can run this case.")
+    policy_require(can_record(user, execution), "record")
     return execution
 
 

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from reports.evidence import evidence_package_request
 from reports.models import EvidencePackage, ReportStatus
 
-from ..access import sees_everything, stake_releases
 from ..admin.export import Echo, csv_cell
 from ..models import Event, Release
+from ..policy import audit_releases, can_build_evidence_package, policy_require
 
 PAGE_SIZE = 50
 CSV_COLUMNS = ["time", "actor", "verb", "object type", "object", "before", "after"]
@@ -66,12 +66,7 @@ class AuditFilterForm(forms.Form):
 
 def release_for_audit(user, release_id: int) -> Release:
     """The release, if ``user`` is a QA lead or one of its stakeholders; else 404."""
-    releases = Release.objects.select_related("product")
-    if not sees_everything(user):
-        if user.is_external:
-            raise Http404
-        releases = releases.filter(stake_releases(user))
-    return get_object_or_404(releases, pk=release_id)
+    return get_object_or_404(audit_releases(user).select_related("product"), pk=release_id)
 
 
 def _csv_response(release: Release, events) -> StreamingHttpResponse:
@@ -137,6 +132,7 @@ def release_audit(request, release_id: int):
 def evidence_package_create(request, release_id: int):
     """Queue an evidence package of the release, then show the audit page."""
     release = release_for_audit(request.user, release_id)
+    policy_require(can_build_evidence_package(request.user, release), "build_evidence_package")
     evidence_package_request(release=release, actor=request.user)
     messages.success(request, "Building the evidence package; it is listed below when ready.")
     return redirect("release-audit", release_id=release.pk)

@@ -3,7 +3,7 @@ triage every defect and move it along its workflow (a fix queues retests)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import redirect, render
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from .. import services
 from ..access import sees_everything
 from ..models import Defect, DefectStatus, Evidence, Execution, StepStatus
+from ..policy import can_triage, policy_require
 from .access import defect_for, own_execution_for, require_lead, require_member
 from .forms import DefectFilterForm, DefectReportForm, service_error_add
 
@@ -152,8 +153,7 @@ def defect_list(request):
 def defect_transition(request, pk: int):
     """A QA lead moves a defect: confirm, start, fix (queues retests), verify, close…"""
     defect = defect_for(request.user, pk)
-    if not sees_everything(request.user):
-        raise PermissionDenied("Only QA leads move defects along their workflow.")
+    policy_require(can_triage(request.user, defect), "triage")
     status = request.POST.get("status", "")
     try:
         defect = services.defect_transition(

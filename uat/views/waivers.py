@@ -5,17 +5,16 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ..models import Defect, Waiver
+from ..policy import can_waive, policy_require
 from ..signoffs import waiver_grant, waiver_revoke
 from .audit import release_for_audit
 from .forms import service_error_add
-
-WAIVE_PERMISSION = "uat.add_waiver"
 
 
 class WaiverForm(forms.Form):
@@ -60,7 +59,7 @@ def _page(request, release, form_for: dict | None = None, status: int = 200):
         "rows": rows,
         "waivers": waivers,
         "now": now,
-        "can_waive": request.user.has_perm(WAIVE_PERMISSION),
+        "can_waive": can_waive(request.user, release),
     }
     return render(request, "uat/waivers.html", context, status=status)
 
@@ -75,8 +74,7 @@ def release_waivers(request, release_id: int):
 @require_POST
 def waiver_create(request, release_id: int, defect_id: int):
     release = release_for_audit(request.user, release_id)
-    if not request.user.has_perm(WAIVE_PERMISSION):
-        raise PermissionDenied("Only stakeholders waive defects.")
+    policy_require(can_waive(request.user, release), "waive")
     defect = get_object_or_404(Defect, pk=defect_id, release=release)
     form = WaiverForm(request.POST, prefix=f"d{defect.pk}")
     if form.is_valid():
@@ -99,8 +97,7 @@ def waiver_create(request, release_id: int, defect_id: int):
 @require_POST
 def waiver_end(request, release_id: int, waiver_id: int):
     release = release_for_audit(request.user, release_id)
-    if not request.user.has_perm(WAIVE_PERMISSION):
-        raise PermissionDenied("Only stakeholders revoke waivers.")
+    policy_require(can_waive(request.user, release), "waive")
     waiver = get_object_or_404(Waiver, pk=waiver_id, release=release)
     try:
         waiver_revoke(waiver=waiver, actor=request.user)

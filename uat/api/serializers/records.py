@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import ApiToken
-from reports.staleness import SIGNOFF_STATES
+from reports.currency import SIGNOFF_STATES
 
 from ...models import Defect, Event, SignOff, Waiver
 
@@ -14,7 +14,7 @@ class SignOffListSerializer(serializers.ListSerializer):
     queries), instead of one fingerprint per sign-off."""
 
     def to_representation(self, data):
-        from reports.staleness import signoffs_with_state
+        from reports.currency import signoffs_with_state
 
         items = data.all() if hasattr(data, "all") else data
         return super().to_representation(signoffs_with_state(items))
@@ -53,7 +53,7 @@ class SignOffSerializer(serializers.ModelSerializer):
 
     def _state(self, signoff) -> str:
         if not hasattr(signoff, "state"):
-            from reports.staleness import signoffs_with_state
+            from reports.currency import signoffs_with_state
 
             signoffs_with_state([signoff])
         return signoff.state

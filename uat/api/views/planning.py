@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from ...junit import plan_junit_record
 from ...models import Cohort, Plan, Release
+from ...policy import can_manage_plan
 from ...services import plan_assign, plan_clone
 from ..scopes import cohorts_of
 from ..serializers.planning import (
@@ -31,8 +32,8 @@ class PlanViewSet(WriteViewSet):
     filterset_fields = ["release", "release__product", "stage", "status", "owner"]
     ordering_fields = ["name", "starts_on", "ends_on", "created_at"]
     action_permissions = {
-        "assign": "uat.change_plan",
-        "clone": "uat.add_plan",
+        "assign": can_manage_plan,
+        "clone": can_manage_plan,
         "junit": "uat.add_execution",
     }
 

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ...models import Defect, Event, SignOff, Waiver
+from ...policy import can_waive
 from ...signoffs import waiver_grant, waiver_revoke
 from ..scopes import records_of_stake
 from ..serializers.records import (
@@ -53,7 +54,10 @@ class WaiverViewSet(ReadViewSet):
     serializer_class = WaiverSerializer
     filterset_fields = ["release", "defect"]
     ordering_fields = ["created_at", "expires_at"]
-    action_permissions = {"create": "uat.add_waiver", "revoke": "uat.add_waiver"}
+    action_permissions = {
+        "create": can_waive,
+        "revoke": lambda user, waiver: can_waive(user, waiver.release),
+    }
 
     def scope(self, queryset):
         return records_of_stake(queryset, self.request.user, "release")

@@ -7,9 +7,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from ...access import sees_everything
 from ...exports import DEFECT_COLUMNS, EXECUTION_COLUMNS, defect_rows, execution_rows, table_file
 from ...models import Defect, Execution, Release
+from ...policy import can_record, can_report_escaped_defect, can_triage
 from ...services import (
     ConcurrentEditError,
     defect_report,
@@ -43,11 +43,6 @@ CONFLICT = OpenApiResponse(
 )
 
 
-def own_or_lead(user, execution: Execution) -> bool:
-    """Testers record results and report defects on their own executions only."""
-    return execution.tester_id == user.pk or sees_everything(user)
-
-
 class ExecutionViewSet(ReadViewSet):
     # The serializer names the plan, tester, cohort and environment by id alone, and
     # each join costs PostgreSQL planning time on every page; the export and the
@@ -66,12 +61,7 @@ class ExecutionViewSet(ReadViewSet):
         "is_latest",
     ]
     ordering_fields = ["created_at", "updated_at", "finished_at", "status"]
-    action_permissions = {
-        "steps": "uat.change_execution",
-        "finish": "uat.change_execution",
-        "defects": "uat.add_defect",
-    }
-    object_rules = {"steps": own_or_lead, "finish": own_or_lead, "defects": own_or_lead}
+    action_permissions = {"steps": can_record, "finish": can_record, "defects": can_record}
 
     def scope(self, queryset):
         return queryset.visible_to(self.request.user)
@@ -143,7 +133,7 @@ class DefectViewSet(AuditedWrites, mixins.UpdateModelMixin, ReadViewSet):
     serializer_class = DefectSerializer
     filterset_fields = ["release", "release__product", "status", "severity", "found_in"]
     ordering_fields = ["created_at", "updated_at", "severity", "status"]
-    action_permissions = {"transition": "uat.change_defect"}
+    action_permissions = {"create": can_report_escaped_defect, "transition": can_triage}
 
     def scope(self, queryset):
         return queryset.visible_to(self.request.user)
