@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from reports.currency import CURRENT, STALE, report_state, report_stale_reason
+from reports.currency import CURRENT, STALE, report_stale_reason, report_state
 from reports.evidence import evidence_package_build_now
 from reports.fingerprint import plan_fingerprint
 from reports.gate import gate_evaluate
@@ -81,7 +81,7 @@ def back_to_old(plan, lead, stakeholder, password, django_capture_on_commit_call
 def test_an_older_report_whose_fingerprint_comes_back_is_stale_everywhere(
     back_to_old, client, lead, stakeholder
 ):
-    r1, r2, signoff = back_to_old
+    r1, _r2, signoff = back_to_old
     assert report_state(r1) == STALE
     assert report_stale_reason(r1).startswith("A newer report")
     # The signing page.
