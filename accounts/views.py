@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
-from uat.access import sees_everything
+from uat.policy import can_invite
 
 from . import services, two_factor
 from .forms import (
@@ -106,7 +106,7 @@ def invitation_accept(request, secret: str):
 @login_required
 def invitation_new(request):
     """A QA lead invites an email address into a beta cohort."""
-    if not sees_everything(request.user):
+    if not can_invite(request.user):
         raise Http404
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

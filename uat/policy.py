@@ -14,7 +14,8 @@ The rules (the README's roles table says the same in words):
 - **report an escaped defect** (found in production) on a release: internal staff —
   QA leads, testers (support agents hear of them first) and stakeholders.
 - **triage** a defect (move it along its workflow): QA leads.
-- **assign** a plan's cases, **clone** a plan, **invite** testers: QA leads.
+- **assign** a plan's cases, **clone** a plan, record **JUnit** results into it,
+  **invite** beta testers: QA leads.
 - **request a report** of a plan: QA leads.
 - **build an evidence package** of a release: QA leads and the release's stakeholders
   (who see its audit trail and hold the stakeholder role).
@@ -35,7 +36,8 @@ REFUSALS = {
     "record": "Only the tester it is assigned to can record results on this case.",
     "report_escaped_defect": "Only internal staff record defects found in production.",
     "triage": "Only QA leads move defects along their workflow.",
-    "manage_plan": "Only QA leads assign, clone and invite for plans.",
+    "manage_plan": "Only QA leads assign, clone and record results into plans.",
+    "invite": "Only QA leads invite testers.",
     "request_report": "Only QA leads ask for acceptance reports.",
     "build_evidence_package": "Only QA leads and the release's stakeholders build evidence "
     "packages.",
@@ -69,13 +71,22 @@ def can_record(user, execution) -> bool:
 
 
 def can_report_escaped_defect(user, release=None) -> bool:
-    """Internal staff (QA leads, testers such as support agents, stakeholders): who
-    hears of a defect in production; never external testers or machine accounts."""
+    """Internal staff who hear of a defect in production: QA leads, and testers (support
+    agents) and stakeholders of the release — those who ran one of its plans or hold a
+    stake in it; never external testers or machine accounts. Without a release: of
+    some release (whether to offer the action)."""
+    if sees_everything(user):
+        return True
     if not _active(user) or user.is_external:
         return False
-    return sees_everything(user) or bool(
-        roles_of(user) & {Role.TESTER.value, Role.STAKEHOLDER.value}
-    )
+    if not roles_of(user) & {Role.TESTER.value, Role.STAKEHOLDER.value}:
+        return False
+    if release is None:
+        return True
+    from .models import Plan
+
+    worked_on = Plan.objects.visible_to(user).filter(release_id=release.pk).exists()
+    return worked_on or holds_stake(user, release)
 
 
 def can_triage(user, defect=None) -> bool:
@@ -83,6 +94,10 @@ def can_triage(user, defect=None) -> bool:
 
 
 def can_manage_plan(user, plan=None) -> bool:
+    return sees_everything(user)
+
+
+def can_invite(user, cohort=None) -> bool:
     return sees_everything(user)
 
 

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 
 from ..forms import CohortMembershipFormSet, PlanAdminForm, PlanAssignForm, PlanCloneForm
 from ..models import Cohort, CohortMembership, Plan, PlanSignoffRole
-from ..policy import can_request_report
+from ..policy import can_invite, can_manage_plan, can_request_report
 from ..services import plan_assign, plan_clone
 from .base import APPLY, GreenlightAdmin, PlanFilter, ReleaseFilter, action_page
 
@@ -77,7 +77,7 @@ class PlanAdmin(GreenlightAdmin):
         return plan.case_count
 
     @admin.action(
-        permissions=["change"],
+        permissions=["manage_plan"],
         description="Assign cases to cohort testers",
         location=BOTH_PAGES,
     )
@@ -128,7 +128,9 @@ class PlanAdmin(GreenlightAdmin):
         )
 
     @admin.action(
-        permissions=["add"], description="Clone plan for a new release", location=BOTH_PAGES
+        permissions=["manage_plan"],
+        description="Clone plan for a new release",
+        location=BOTH_PAGES,
     )
     def clone_plan(self, request, queryset):
         """Copy one plan to another release of its product, as a draft."""
@@ -162,6 +164,9 @@ class PlanAdmin(GreenlightAdmin):
             "stakeholders and required sign-offs, starts as a draft, and has no executions.",
             submit_label="Clone",
         )
+
+    def has_manage_plan_permission(self, request) -> bool:
+        return can_manage_plan(request.user)
 
     def has_request_report_permission(self, request) -> bool:
         return can_request_report(request.user)
@@ -232,8 +237,11 @@ class CohortAdmin(GreenlightAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(member_count=Count("memberships"))
 
+    def has_invite_permission(self, request) -> bool:
+        return can_invite(request.user)
+
     @admin.action(
-        permissions=["change"], description="Invite beta testers by email", location=BOTH_PAGES
+        permissions=["invite"], description="Invite beta testers by email", location=BOTH_PAGES
     )
     def invite_testers(self, request, queryset):
         """Email single-use invitation links into one beta cohort; all or none are sent."""

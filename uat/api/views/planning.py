@@ -34,7 +34,7 @@ class PlanViewSet(WriteViewSet):
     action_permissions = {
         "assign": can_manage_plan,
         "clone": can_manage_plan,
-        "junit": "uat.add_execution",
+        "junit": can_manage_plan,
     }
 
     def scope(self, queryset):

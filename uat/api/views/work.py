@@ -8,7 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from ...exports import DEFECT_COLUMNS, EXECUTION_COLUMNS, defect_rows, execution_rows, table_file
-from ...models import Defect, Execution, Release
+from ...models import Defect, Execution
 from ...policy import can_record, can_report_escaped_defect, can_triage
 from ...services import (
     ConcurrentEditError,
@@ -145,7 +145,8 @@ class DefectViewSet(AuditedWrites, mixins.UpdateModelMixin, ReadViewSet):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         release = fields.pop("release")
-        if not Release.objects.visible_to(request.user).filter(pk=release.pk).exists():
+        # A release the caller may not report on answers as one that does not exist.
+        if not can_report_escaped_defect(request.user, release):
             raise ValidationError({"release": ["No such release."]})
         defect = defect_report_escaped(release=release, actor=request.user, **fields)
         defect = self.get_queryset().get(pk=defect.pk)
