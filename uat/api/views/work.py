@@ -8,7 +8,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from ...access import sees_everything
-from ...exports import DEFECT_COLUMNS, EXECUTION_COLUMNS, defect_rows, execution_rows, table_file
 from ...models import Defect, Execution, Release
 from ...services import (
     ConcurrentEditError,
@@ -18,6 +17,7 @@ from ...services import (
     execution_record,
     execution_step_record,
 )
+from ...tables import DEFECTS, EXECUTIONS, table_file
 from ..errors import conflict_response
 from ..files import (
     FILE_RENDERERS,
@@ -85,10 +85,8 @@ class ExecutionViewSet(ReadViewSet):
     def export(self, request):
         """The executions you see, filtered as the list is, as CSV or XLSX."""
         fmt = requested_format(request)
-        rows = execution_rows(self.filter_queryset(self.get_queryset()))
-        return file_response(
-            table_file("Executions", EXECUTION_COLUMNS, rows, fmt), "executions", fmt
-        )
+        executions = self.filter_queryset(self.get_queryset())
+        return file_response(table_file(EXECUTIONS, executions, fmt), "executions", fmt)
 
     def _current(self, execution: Execution) -> dict:
         return ExecutionSerializer(self.get_queryset().get(pk=execution.pk)).data
@@ -166,8 +164,8 @@ class DefectViewSet(AuditedWrites, mixins.UpdateModelMixin, ReadViewSet):
     def export(self, request):
         """The defects you see, filtered as the list is, as CSV or XLSX."""
         fmt = requested_format(request)
-        rows = defect_rows(self.filter_queryset(self.get_queryset()))
-        return file_response(table_file("Defects", DEFECT_COLUMNS, rows, fmt), "defects", fmt)
+        defects = self.filter_queryset(self.get_queryset())
+        return file_response(table_file(DEFECTS, defects, fmt), "defects", fmt)
 
     @extend_schema(request=DefectTransitionSerializer, responses={200: DefectSerializer})
     @action(detail=True, methods=["post"])
