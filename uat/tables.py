@@ -60,9 +60,9 @@ class Column:
     value: Callable[[Any], Any]
 
 
-def _field(id: str, path: str | None = None) -> Column:
+def _field(column_id: str, path: str | None = None) -> Column:
     """A column read straight off the record (``path`` may cross relations: "case.key")."""
-    return Column(id, attrgetter(path or id))
+    return Column(column_id, attrgetter(path or column_id))
 
 
 @dataclass(frozen=True)
