@@ -9,11 +9,13 @@ defects.csv              the release's defects
 executions.csv           every execution of the release's plans
 step-results.csv         every step result of those executions
 evidence/<execution>/<n>-<name>   the evidence files, as uploaded
+
+The CSVs are tables of ``uat.tables``: the columns the API's exports and the admin's use,
+and every cell guarded so that a spreadsheet opens text like ``=HYPERLINK(...)`` as text.
+``<execution>`` is the execution's ``uuid`` column.
 """
 
-import csv
 import hashlib
-import io
 import json
 import tempfile
 import zipfile
@@ -25,19 +27,12 @@ from django.utils import timezone
 
 from uat.audit import event_record
 from uat.models import Defect, Event, Evidence, Execution, Release, SignOff, StepResult
+from uat.tables import AUDIT_EVENTS, DEFECTS, EXECUTIONS, SIGNOFFS, STEP_RESULTS, csv_bytes
 
 from .currency import CURRENT, report_states, signoff_state
 from .models import AcceptanceReport, EvidencePackage, ReportStatus
 
 CHUNK = 1024 * 1024
-
-
-def _csv(header: list[str], rows) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode()
 
 
 class _Package:
@@ -102,150 +97,27 @@ def _reports(package: _Package, release: Release) -> dict[int, str]:
 
 def _signoffs(package: _Package, release: Release, states: dict[int, str]) -> None:
     signoffs = SignOff.objects.filter(report__plan__release=release).select_related("report")
-    rows = (
-        [
-            str(s.report.uuid),
-            s.role,
-            s.printed_name,
-            s.signer_id,
-            s.meaning,
-            s.decision,
-            s.reason,
-            s.comment,
-            s.signed_at.isoformat(),
-            s.fingerprint,
-            signoff_state(s, states.get(s.report_id)),
-        ]
-        for s in signoffs.order_by("signed_at")
-    )
-    header = [
-        "report",
-        "role",
-        "printed name",
-        "signer id",
-        "meaning",
-        "decision",
-        "reason",
-        "comment",
-        "signed at",
-        "fingerprint",
-        "state",
-    ]
-    package.add("signoffs.csv", _csv(header, rows))
+
+    def with_state():
+        for s in signoffs.order_by("signed_at"):
+            s.state = signoff_state(s, states.get(s.report_id))
+            yield s
+
+    package.add("signoffs.csv", csv_bytes(SIGNOFFS, with_state()))
 
 
 def _records(package: _Package, release: Release) -> None:
     events = Event.objects.filter(release=release).select_related("actor", "content_type")
-    package.add(
-        "audit-events.csv",
-        _csv(
-            ["time", "actor", "verb", "object type", "object id", "object", "before", "after"],
-            (
-                [
-                    e.created_at.isoformat(),
-                    e.actor.email if e.actor else "system",
-                    e.verb,
-                    e.content_type.model,
-                    e.object_id,
-                    e.object_repr,
-                    json.dumps(e.before, default=str),
-                    json.dumps(e.after, default=str),
-                ]
-                for e in events.order_by("created_at", "id").iterator(chunk_size=2000)
-            ),
-        ),
-    )
-    defects = Defect.objects.filter(release=release).select_related("reported_by")
-    package.add(
-        "defects.csv",
-        _csv(
-            [
-                "reference",
-                "title",
-                "severity",
-                "status",
-                "found in",
-                "build",
-                "reported by",
-                "external key",
-                "created at",
-                "resolved at",
-            ],
-            (
-                [
-                    d.reference,
-                    d.title,
-                    d.severity,
-                    d.status,
-                    d.found_in,
-                    d.build,
-                    d.reported_by.email,
-                    d.external_key,
-                    d.created_at.isoformat(),
-                    d.resolved_at.isoformat() if d.resolved_at else "",
-                ]
-                for d in defects.order_by("pk").iterator(chunk_size=2000)
-            ),
-        ),
-    )
-    executions = Execution.objects.filter(plan__release=release).select_related(
-        "plan", "case", "case_version", "tester", "cohort"
-    )
-    package.add(
-        "executions.csv",
-        _csv(
-            [
-                "execution",
-                "plan",
-                "case",
-                "case version",
-                "tester",
-                "cohort",
-                "status",
-                "counts",
-                "retest of",
-                "build",
-                "started at",
-                "finished at",
-                "notes",
-            ],
-            (
-                [
-                    str(e.uuid),
-                    e.plan.name,
-                    e.case.key,
-                    e.case_version.number,
-                    e.tester.email,
-                    e.cohort.name,
-                    e.status,
-                    e.is_latest,
-                    e.retest_of_id or "",
-                    e.build,
-                    e.started_at.isoformat() if e.started_at else "",
-                    e.finished_at.isoformat() if e.finished_at else "",
-                    e.notes,
-                ]
-                for e in executions.order_by("pk").iterator(chunk_size=2000)
-            ),
-        ),
-    )
+    events = events.order_by("created_at", "id")
+    package.add("audit-events.csv", csv_bytes(AUDIT_EVENTS, events.iterator(chunk_size=2000)))
+    defects = Defect.objects.filter(release=release).with_details()
+    defects = defects.prefetch_related("executions").order_by("pk")
+    package.add("defects.csv", csv_bytes(DEFECTS, defects.iterator(chunk_size=2000)))
+    executions = Execution.objects.filter(plan__release=release).with_details().order_by("pk")
+    package.add("executions.csv", csv_bytes(EXECUTIONS, executions.iterator(chunk_size=2000)))
     steps = StepResult.objects.filter(execution__plan__release=release).select_related("execution")
-    package.add(
-        "step-results.csv",
-        _csv(
-            ["execution", "step", "status", "actual result", "recorded at"],
-            (
-                [
-                    str(s.execution.uuid),
-                    s.position,
-                    s.status,
-                    s.actual_result,
-                    s.recorded_at.isoformat(),
-                ]
-                for s in steps.order_by("execution_id", "position").iterator(chunk_size=2000)
-            ),
-        ),
-    )
+    steps = steps.order_by("execution_id", "position")
+    package.add("step-results.csv", csv_bytes(STEP_RESULTS, steps.iterator(chunk_size=2000)))
 
 
 def _evidence(package: _Package, release: Release) -> None:

@@ -25,20 +25,10 @@ from .audit import event_record
 from .models import Case, CaseStep, Priority, Product, Requirement
 from .services import case_version_record
 from .spreadsheets import Table, UnreadableFile, read_tables
+from .tables import CASES, REQUIREMENTS
 
-REQUIREMENT_COLUMNS = ["requirement_key", "title", "acceptance_text", "criticality"]
-CASE_COLUMNS = [
-    "case_key",
-    "title",
-    "objective",
-    "preconditions",
-    "priority",
-    "status",
-    "requirement_keys",
-    "step",
-    "action",
-    "expected",
-]
+REQUIREMENT_COLUMNS = REQUIREMENTS.header
+CASE_COLUMNS = CASES.header
 CASE_FIELDS = ["title", "objective", "preconditions", "priority", "status"]
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 

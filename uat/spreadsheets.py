@@ -1,16 +1,16 @@
-"""Reading and writing the tables of import and export, as CSV or XLSX.
+"""Reading the tables of an import, as CSV or XLSX; the file types of both directions.
 
 A text cell a spreadsheet would run as a formula (``=…``, ``+…``, ``-…``, ``@…``) is
-written with a leading apostrophe, and reading takes that apostrophe off again, so an
-exported table imports back unchanged."""
+written with a leading apostrophe (``uat.tables``), and reading takes that apostrophe off
+again, so an exported table imports back unchanged."""
 
 import csv
 import io
 from dataclasses import dataclass, field
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
-from .admin.export import FORMULA_TRIGGERS, csv_cell
+from .tables import FORMULA_TRIGGERS
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv"
@@ -80,33 +80,3 @@ def read_tables(name: str, data: bytes) -> list[Table]:
     except csv.Error as error:
         raise UnreadableFile(f"{name} is not a readable CSV file: {error}.") from error
     return [table] if table else []
-
-
-def _cell(value):
-    cell = csv_cell(value)
-    return "" if cell is None else cell
-
-
-def csv_bytes(header: list[str], rows) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([_cell(value) for value in row] for row in rows)
-    return out.getvalue().encode("utf-8")
-
-
-def xlsx_bytes(sheets: dict[str, tuple[list[str], list]]) -> bytes:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for title, (header, rows) in sheets.items():
-        sheet = workbook.create_sheet(title)
-        sheet.append(header)
-        for row in rows:
-            cells = [_cell(value) for value in row]
-            sheet.append(cells)
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # text stays text, never a formula
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()

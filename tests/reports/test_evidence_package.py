@@ -1,5 +1,6 @@
 """The evidence package: its contents, its manifest hashes, and who may get it."""
 
+import csv
 import hashlib
 import io
 import json
@@ -8,6 +9,7 @@ import zipfile
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from reports.evidence import evidence_package_build_now, evidence_package_request
 from reports.fingerprint import plan_fingerprint
@@ -127,3 +129,47 @@ def test_the_audit_page_builds_one(
     assert response.status_code == 302
     assert EvidencePackage.objects.get().status == "ready"
     assert client.get(reverse("evidence-package-create", args=[release.pk])).status_code == 405
+
+
+def _tables(release, lead) -> dict[str, list[dict[str, str]]]:
+    package = EvidencePackage.objects.create(release=release, requested_by=lead)
+    evidence_package_build_now(package_id=package.pk)
+    archive = zipfile.ZipFile(EvidencePackage.objects.get(pk=package.pk).file)
+    return {
+        name: list(csv.DictReader(io.StringIO(archive.read(name).decode())))
+        for name in archive.namelist()
+        if name.endswith(".csv")
+    }
+
+
+def test_text_a_spreadsheet_would_run_stays_text(release, lead):
+    execution = release.plans.get().executions.get()
+    execution.notes = '=HYPERLINK("http://x","y")'
+    execution.save()
+    execution.step_results.update(actual_result="@SUM(A1)")
+    release.defects.update(title="=1+2")
+    tables = _tables(release, lead)
+    assert tables["defects.csv"][0]["title"] == "'=1+2"
+    assert tables["executions.csv"][0]["notes"] == '\'=HYPERLINK("http://x","y")'
+    assert tables["step-results.csv"][0]["actual_result"] == "'@SUM(A1)"
+
+
+@pytest.mark.parametrize(("name", "route"), [("executions", "executions"), ("defects", "defects")])
+def test_executions_and_defects_have_the_api_exports_columns(release, lead, name, route):
+    api = APIClient()
+    api.force_authenticate(user=lead)
+    exported = api.get(f"/api/v1/{route}/export/", {"format": "csv"})
+    api_rows = list(csv.DictReader(io.StringIO(exported.content.decode())))
+    package_rows = _tables(release, lead)[f"{name}.csv"]
+    assert list(package_rows[0]) == list(api_rows[0])
+    assert package_rows == api_rows
+
+
+def test_execution_rows_name_their_evidence_folder(release, lead):
+    tables = _tables(release, lead)
+    [execution] = tables["executions.csv"]
+    [step] = tables["step-results.csv"]
+    assert execution["id"] == step["execution"] == str(release.plans.get().executions.get().pk)
+    assert execution["uuid"] == step["execution_uuid"]
+    evidence = zipfile.ZipFile(EvidencePackage.objects.first().file).namelist()
+    assert any(name.startswith(f"evidence/{execution['uuid']}/") for name in evidence)

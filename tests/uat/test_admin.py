@@ -29,7 +29,7 @@ CHANGELIST_QUERIES = {
     "uat.case": 8,
     "uat.casestep": 8,
     "uat.caseversion": 8,
-    "uat.cohort": 8,
+    "uat.cohort": 9,  # its invite action asks the policy too
     "uat.cohortmembership": 8,
     "uat.defect": 8,
     "uat.environment": 8,
@@ -50,7 +50,7 @@ CHANGELIST_QUERIES = {
 }
 # Add pages use autocomplete widgets, so they load no lists of related rows: after the 4
 # of every request, the user page reads the groups a lead may give.
-ADD_QUERIES = {"accounts.user": 5, "uat.plan": 5}  # the plan page: its policy-decided action
+ADD_QUERIES = {"accounts.user": 5, "uat.plan": 5, "uat.cohort": 5}  # policy-decided actions
 ADD_QUERIES_DEFAULT = 4
 # Models nobody adds in the admin: records written by services, steps added on their
 # case, executions assigned by the plan action. Their add page is refused.

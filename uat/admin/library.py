@@ -14,17 +14,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from ..exports import (
-    DEFECT_COLUMNS,
-    EXECUTION_COLUMNS,
-    defect_rows,
-    execution_rows,
-    library_file,
-    table_file,
-)
 from ..imports import IMPORT_MAX_BYTES, LibraryImportError, library_check, library_import
 from ..models import Defect, Execution, Product
 from ..spreadsheets import FORMATS
+from ..tables import DEFECTS, EXECUTIONS, library_file, table_file
 
 # An upload larger than this is refused before it is read: a library of thousands of
 # cases is well under a megabyte as CSV.
@@ -190,14 +183,12 @@ def _summary(product, result) -> str:
 @admin.action(permissions=["view"], description="Export selected executions as XLSX")
 def export_executions_xlsx(modeladmin, request, queryset):
     executions = Execution.objects.with_details().filter(pk__in=queryset.values("pk"))
-    rows = execution_rows(executions.order_by("pk"))
-    content = table_file("Executions", EXECUTION_COLUMNS, rows, "xlsx")
+    content = table_file(EXECUTIONS, executions.order_by("pk"), "xlsx")
     return file_download(content, f"executions-{_stamp()}", "xlsx")
 
 
 @admin.action(permissions=["view"], description="Export selected defects as XLSX")
 def export_defects_xlsx(modeladmin, request, queryset):
     defects = Defect.objects.with_details().filter(pk__in=queryset.values("pk"))
-    rows = defect_rows(defects.prefetch_related("executions").order_by("pk"))
-    content = table_file("Defects", DEFECT_COLUMNS, rows, "xlsx")
+    content = table_file(DEFECTS, defects.prefetch_related("executions").order_by("pk"), "xlsx")
     return file_download(content, f"defects-{_stamp()}", "xlsx")

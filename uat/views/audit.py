@@ -1,6 +1,5 @@
 """The audit trail of a release, for QA leads and its stakeholders: filter, page, export."""
 
-import csv
 import datetime as dt
 
 from django import forms
@@ -9,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,12 +16,11 @@ from django.views.decorators.http import require_POST
 from reports.evidence import evidence_package_request
 from reports.models import EvidencePackage, ReportStatus
 
-from ..admin.export import Echo, csv_cell
 from ..models import Event, Release
 from ..policy import audit_releases, can_build_evidence_package, policy_require
+from ..tables import AUDIT_EVENTS, csv_response
 
 PAGE_SIZE = 50
-CSV_COLUMNS = ["time", "actor", "verb", "object type", "object", "before", "after"]
 
 
 class AuditFilterForm(forms.Form):
@@ -69,33 +67,6 @@ def release_for_audit(user, release_id: int) -> Release:
     return get_object_or_404(audit_releases(user).select_related("product"), pk=release_id)
 
 
-def _csv_response(release: Release, events) -> StreamingHttpResponse:
-    writer = csv.writer(Echo())
-
-    def rows():
-        yield writer.writerow(CSV_COLUMNS)
-        for event in events.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    csv_cell(value)
-                    for value in (
-                        event.created_at.isoformat(),
-                        event.actor.email if event.actor else "system",
-                        event.verb,
-                        event.content_type.model,
-                        event.object_repr,
-                        event.before,
-                        event.after,
-                    )
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    filename = f"audit-{release.product.slug}-{release.version}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @login_required
 def release_audit(request, release_id: int):
     """Every event of the release, newest first, with filters and a CSV export."""
@@ -112,7 +83,8 @@ def release_audit(request, release_id: int):
     form = AuditFilterForm(request.GET or None, kinds=kinds)
     events = form.filter(events).order_by("-created_at", "-id")
     if request.GET.get("format") == "csv":
-        return _csv_response(release, events)
+        filename = f"audit-{release.product.slug}-{release.version}.csv"
+        return csv_response(AUDIT_EVENTS, events.iterator(chunk_size=2000), filename)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

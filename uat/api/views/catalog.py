@@ -6,10 +6,10 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from ...exports import library_file, requirements_file
 from ...imports import LibraryImportError, library_import
 from ...models import Case, Environment, Product, Release, Requirement
 from ...services import case_version_record
+from ...tables import library_file, requirements_file
 from ..errors import error_body
 from ..files import (
     FILE_RENDERERS,

@@ -7,7 +7,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from ...exports import DEFECT_COLUMNS, EXECUTION_COLUMNS, defect_rows, execution_rows, table_file
 from ...models import Defect, Execution
 from ...policy import can_record, can_report_escaped_defect, can_triage
 from ...services import (
@@ -18,6 +17,7 @@ from ...services import (
     execution_record,
     execution_step_record,
 )
+from ...tables import DEFECTS, EXECUTIONS, table_file
 from ..errors import conflict_response
 from ..files import (
     FILE_RENDERERS,
@@ -75,10 +75,8 @@ class ExecutionViewSet(ReadViewSet):
     def export(self, request):
         """The executions you see, filtered as the list is, as CSV or XLSX."""
         fmt = requested_format(request)
-        rows = execution_rows(self.filter_queryset(self.get_queryset()))
-        return file_response(
-            table_file("Executions", EXECUTION_COLUMNS, rows, fmt), "executions", fmt
-        )
+        executions = self.filter_queryset(self.get_queryset())
+        return file_response(table_file(EXECUTIONS, executions, fmt), "executions", fmt)
 
     def _current(self, execution: Execution) -> dict:
         return ExecutionSerializer(self.get_queryset().get(pk=execution.pk)).data
@@ -157,8 +155,8 @@ class DefectViewSet(AuditedWrites, mixins.UpdateModelMixin, ReadViewSet):
     def export(self, request):
         """The defects you see, filtered as the list is, as CSV or XLSX."""
         fmt = requested_format(request)
-        rows = defect_rows(self.filter_queryset(self.get_queryset()))
-        return file_response(table_file("Defects", DEFECT_COLUMNS, rows, fmt), "defects", fmt)
+        defects = self.filter_queryset(self.get_queryset())
+        return file_response(table_file(DEFECTS, defects, fmt), "defects", fmt)
 
     @extend_schema(request=DefectTransitionSerializer, responses={200: DefectSerializer})
     @action(detail=True, methods=["post"])
