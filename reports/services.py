@@ -23,6 +23,7 @@ from uat.models import Plan
 from .charts import plan_charts
 from .criteria import criteria_evaluate, decision_of
 from .emails import report_emails_abandon
+from .evidence import EVIDENCE_PACKAGE
 from .fingerprint import plan_fingerprint
 from .gate import gate_refresh
 from .jobs import Job, job_claim, job_enqueue, job_sweep
@@ -162,6 +163,7 @@ def jobs_sweep() -> dict[str, int]:
         "reports": reports_sweep(),
         "emails": report_emails_sweep(),
         "webhooks": webhooks_sweep(),
+        "evidence_packages": job_sweep(EVIDENCE_PACKAGE),
     }
 
 
