@@ -23,13 +23,16 @@ from pathlib import PurePosixPath
 
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from uat.audit import event_record
 from uat.models import Defect, Event, Evidence, Execution, Release, SignOff, StepResult
+from uat.policy import can_build_evidence_package, policy_require
 from uat.tables import AUDIT_EVENTS, DEFECTS, EXECUTIONS, SIGNOFFS, STEP_RESULTS, csv_bytes
 
 from .currency import CURRENT, report_states, signoff_state
+from .jobs import Job, job_claim, job_enqueue
 from .models import AcceptanceReport, EvidencePackage, ReportStatus
 
 CHUNK = 1024 * 1024
@@ -129,47 +132,89 @@ def _evidence(package: _Package, release: Release) -> None:
             package.add_stream(f"evidence/{evidence.execution.uuid}/{number}-{name}", stream)
 
 
-@transaction.atomic
-def evidence_package_request(*, release: Release, actor) -> EvidencePackage:
-    """Queue an evidence package of ``release``; the Celery task builds it."""
-    from .tasks import evidence_package_build
+QUEUE_DOWN = (
+    "The job queue cannot be reached just now: the evidence package will be built as soon "
+    "as it is back."
+)
 
+# A package's build, like a report's: pending → running (claimed) → ready or failed. A
+# package the broker could not take stays pending with QUEUE_DOWN for whoever asked.
+# It is reclaimed only after its task's time limit, longer than a report's.
+EVIDENCE_PACKAGE = Job(
+    what="evidence package",
+    lost="evidence package(s) nobody was building",
+    model=EvidencePackage,
+    task="reports.tasks.evidence_package_build",
+    waiting=Q(status=ReportStatus.PENDING),
+    on_queue={"error": ""},
+    on_down={"error": QUEUE_DOWN},
+    running=Q(status=ReportStatus.RUNNING),
+    claimed={"status": ReportStatus.RUNNING, "error": ""},
+    reclaim_after="EVIDENCE_PACKAGE_RECLAIM_AFTER_SECONDS",
+)
+UNBUILT = (ReportStatus.PENDING, ReportStatus.RUNNING)
+
+
+@transaction.atomic
+def evidence_package_request(*, release: Release, actor) -> tuple[EvidencePackage, bool]:
+    """The package of ``release`` being built, if one is pending or running, else a new
+    pending one whose build is queued after commit. Returns it and whether it is new.
+
+    A zip holds every file of the release: five people asking at once get one build,
+    not five (the release row is locked; a partial unique constraint holds it too)."""
+    policy_require(can_build_evidence_package(actor, release), "build_evidence_package")
+    Release.objects.select_for_update().get(pk=release.pk)
+    building = EvidencePackage.objects.filter(release=release, status__in=UNBUILT).first()
+    if building is not None:
+        return building, False
     package = EvidencePackage.objects.create(release=release, requested_by=actor)
     event_record(actor=actor, verb="evidence_package.requested", obj=package, release=release)
-    evidence_package_build.delay_on_commit(package.pk)
-    return package
+    transaction.on_commit(lambda: job_enqueue(EVIDENCE_PACKAGE, [package]))
+    return package, True
 
 
 def evidence_package_build_now(*, package_id: int) -> EvidencePackage | None:
-    """Build a pending package. Claims it first, so a task delivered twice builds once."""
-    claimed = EvidencePackage.objects.filter(pk=package_id, status=ReportStatus.PENDING).update(
-        status=ReportStatus.RUNNING
-    )
-    if not claimed:
+    """Build a pending package (or one whose worker died, ``jobs.job_claim``). Only the
+    run that claims it builds it, so a task delivered twice builds once; returns None to
+    the others. A failed build marks the package failed with its error, and raises."""
+    if not job_claim(EVIDENCE_PACKAGE, package_id):
         return None
     package = EvidencePackage.objects.select_related("release__product").get(pk=package_id)
+    building = EvidencePackage.objects.filter(pk=package.pk, status=ReportStatus.RUNNING)
     try:
-        with tempfile.TemporaryFile() as target:
-            builder = _Package(target)
-            states = _reports(builder, package.release)
-            _signoffs(builder, package.release, states)
-            _records(builder, package.release)
-            _evidence(builder, package.release)
-            builder.close(package.release)
-            target.seek(0)
-            digest = hashlib.file_digest(target, "sha256").hexdigest()
-            target.seek(0)
-            release = package.release
-            name = f"evidence-{release.product.slug}-{release.version}-{package.uuid.hex[:8]}.zip"
-            package.file.save(name, File(target), save=False)
-            package.size = package.file.size
+        _zip(package)
     except Exception as error:
-        EvidencePackage.objects.filter(pk=package.pk).update(
+        building.update(
             status=ReportStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now()
         )
         raise
-    package.sha256 = digest
-    package.status = ReportStatus.READY
-    package.finished_at = timezone.now()
-    package.save(update_fields=["file", "size", "sha256", "status", "finished_at"])
+    building.update(
+        file=package.file.name,
+        size=package.size,
+        sha256=package.sha256,
+        status=ReportStatus.READY,
+        finished_at=timezone.now(),
+    )
+    package.refresh_from_db()
     return package
+
+
+def _zip(package: EvidencePackage) -> None:
+    """Write the package's zip to storage; set its file, size and SHA-256 (unsaved)."""
+    release = package.release
+    with tempfile.TemporaryFile() as target:
+        builder = _Package(target)
+        try:
+            states = _reports(builder, release)
+            _signoffs(builder, release, states)
+            _records(builder, release)
+            _evidence(builder, release)
+            builder.close(release)
+        finally:
+            builder.zip.close()  # after an error too, before its file goes (a no-op if closed)
+        target.seek(0)
+        package.sha256 = hashlib.file_digest(target, "sha256").hexdigest()
+        target.seek(0)
+        name = f"evidence-{release.product.slug}-{release.version}-{package.uuid.hex[:8]}.zip"
+        package.file.save(name, File(target), save=False)
+        package.size = package.file.size

@@ -1,6 +1,6 @@
-"""The evidence package over the API: ask for a release's zip (202 with its URL), then
-read its status and, once ready, download it. For QA leads and the release's
-stakeholders, as on the audit page; anyone else gets 404."""
+"""The evidence package over the API: ask for a release's zip (202 with its URL; the same
+package while one is being built), then read its status and, once ready, download it.
+For QA leads and the release's stakeholders, as on the audit page; anyone else gets 404."""
 
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -58,14 +58,15 @@ def _package_for(user, uuid) -> EvidencePackage:
 
 
 class ReleaseEvidencePackageView(APIView):
-    """POST: build a new evidence package of the release (202, with its URL to poll).
-    GET: the release's newest package."""
+    """POST: build a new evidence package of the release, or, while one is pending or
+    running, answer with that one (202, with its URL to poll; ``error`` says when the
+    job queue could not take it yet). GET: the release's newest package."""
 
     @extend_schema(request=None, responses={202: EvidencePackageSerializer})
     def post(self, request, pk: int):
         release = release_for_audit(request.user, pk)
         policy_require(can_build_evidence_package(request.user, release), "build_evidence_package")
-        package = evidence_package_request(release=release, actor=request.user)
+        package, _ = evidence_package_request(release=release, actor=request.user)
         body = EvidencePackageSerializer(package, context={"request": request}).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 

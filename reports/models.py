@@ -250,10 +250,31 @@ class EvidencePackage(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its build was last queued; empty if never."
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        # The sweeper (every minute) reads only the few packages still to build.
+        indexes = [
+            models.Index(
+                fields=["queued_at"],
+                condition=models.Q(status__in=[ReportStatus.PENDING, ReportStatus.RUNNING]),
+                name="evidence_package_unbuilt",
+            ),
+        ]
+        constraints = [
+            # One package of a release is built at a time: asking again while one is
+            # pending or running gets that one, not another full zip.
+            models.UniqueConstraint(
+                fields=["release"],
+                condition=models.Q(status__in=[ReportStatus.PENDING, ReportStatus.RUNNING]),
+                name="evidence_package_one_unbuilt",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Evidence package of {self.release} ({self.get_status_display()})"

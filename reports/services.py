@@ -8,7 +8,6 @@ conditional update, so a task delivered twice or retried never builds a report t
 import datetime as dt
 import logging
 import re
-import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,7 +16,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from uat.audit import event_record
 from uat.models import Plan
@@ -27,8 +25,10 @@ from .charts import plan_charts
 from .criteria import criteria_evaluate, decision_of
 from .currency import report_is_current
 from .emails import report_emails_abandon
+from .evidence import EVIDENCE_PACKAGE
 from .fingerprint import plan_fingerprint
 from .gate import gate_refresh
+from .jobs import Job, job_claim, job_enqueue, job_sweep
 from .metrics import plan_metrics
 from .models import AcceptanceReport
 from .webhooks import report_ready_payload, webhook_emit, webhooks_sweep
@@ -84,100 +84,62 @@ QUEUE_DOWN = (
     "The job queue cannot be reached just now: the report will be built as soon as it is back."
 )
 
-
-def report_enqueue(*, report: AcceptanceReport) -> bool:
-    """Queue the build of a pending report and note when (``queued_at``). When the broker
-    cannot be reached the report stays pending, saved, with a note for the QA lead; the
-    sweeper queues it again once the broker is back (``reports_sweep``). Returns whether
-    it was queued."""
-    from .tasks import report_build_task
-
-    try:
-        report_build_task.delay(report.pk)
-    except (OperationalError, OSError):
-        logger.exception("Could not queue acceptance report %s; the sweeper will", report.uuid)
-        AcceptanceReport.objects.filter(
-            pk=report.pk, status=AcceptanceReport.Status.PENDING
-        ).update(error=QUEUE_DOWN)
-        report.error = QUEUE_DOWN
-        return False
-    # A pending or running report has no error but QUEUE_DOWN, which is over now. (An
-    # eager build has finished already and keeps its own.)
-    AcceptanceReport.objects.filter(pk=report.pk, status__in=UNBUILT).update(
-        queued_at=timezone.now(), error=""
-    )
-    if report.error == QUEUE_DOWN:
-        report.error = ""
-    return True
-
-
-def _last_queued_before(since: dt.datetime, *, queued_at: str, otherwise: str) -> Q:
-    """Queued last before ``since``, or never queued and ``otherwise`` before it (so a
-    task queued just now, after its commit, is not queued twice)."""
-    return Q(**{f"{queued_at}__lt": since}) | Q(
-        **{f"{queued_at}__isnull": True, f"{otherwise}__lt": since}
-    )
-
-
 GAVE_UP = (
     "Not sent: the report's email job kept failing or getting lost; see the worker's log "
     "around the time the report was built."
 )
 
+# A report's build: pending → running (claimed) → ready or failed. A report the broker
+# could not take stays pending with QUEUE_DOWN, for the QA lead; queueing clears it.
+REPORT_BUILD = Job(
+    what="acceptance report",
+    lost="acceptance report(s) nobody was building",
+    model=AcceptanceReport,
+    task="reports.tasks.report_build_task",
+    waiting=Q(status=AcceptanceReport.Status.PENDING),
+    on_queue={"error": ""},
+    on_down={"error": QUEUE_DOWN},
+    running=Q(status=AcceptanceReport.Status.RUNNING),
+    claimed={"status": AcceptanceReport.Status.RUNNING, "error": ""},
+)
+
+# A ready report's emails: the ``emails`` marker goes wanted → queued → done. The email
+# task refreshes ``emails_queued_at`` while it runs and sets it to a retry's due time, so
+# the sweeper leaves alone emails tried or due lately; each delivery claims itself.
+REPORT_EMAILS = Job(
+    what="the emails of report",
+    lost="report email job(s) lost or never queued",
+    model=AcceptanceReport,
+    task="reports.tasks.report_emails_task",
+    waiting=Q(
+        status=AcceptanceReport.Status.READY,
+        emails__in=[AcceptanceReport.Emails.WANTED, AcceptanceReport.Emails.QUEUED],
+    ),
+    queued_at="emails_queued_at",
+    otherwise="finished_at",
+    on_queue={"emails": AcceptanceReport.Emails.QUEUED},
+    on_down={"emails": AcceptanceReport.Emails.WANTED},
+)
+
+
+def report_enqueue(*, report: AcceptanceReport) -> bool:
+    """Queue the build of a pending report (``jobs.job_enqueue``). When the broker cannot
+    be reached the report stays pending, saved, with QUEUE_DOWN for the QA lead, until
+    the sweeper queues it. Returns whether it was queued."""
+    return job_enqueue(REPORT_BUILD, [report]) == 1
+
 
 def reports_sweep() -> int:
-    """Queue again the reports nobody is building: pending (their task was lost, or never
-    queued because the broker was down) or running longer than
-    ``REPORT_RECLAIM_AFTER_SECONDS`` (their worker died) — but only those not queued in the
-    last ``REPORT_SWEEP_AFTER_SECONDS``, so slow workers do not get a copy every minute.
-    The build claims each report, so one queued twice is still built once."""
-    now = timezone.now()
-    since = now - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS)
-    pending = Q(status=AcceptanceReport.Status.PENDING) & _last_queued_before(
-        since, queued_at="queued_at", otherwise="created_at"
-    )
-    abandoned = Q(status=AcceptanceReport.Status.RUNNING, started_at__lt=_abandoned_before(now)) & (
-        Q(queued_at__isnull=True) | Q(queued_at__lt=since)
-    )
-    stuck = (
-        AcceptanceReport.objects.filter(pending | abandoned)
-        .only("pk", "uuid", "error")
-        .order_by("pk")
-    )
-    return _requeue(stuck, report_enqueue, "acceptance report(s) nobody was building")
-
-
-def _requeue(reports, enqueue, what: str) -> int:
-    """Queue each report again with ``enqueue`` (which logs its own failures); log how
-    many were queued, for the operator: a steady count means tasks keep getting lost."""
-    queued = sum(enqueue(report=report) for report in reports)
-    if queued:
-        logger.warning("The sweeper queued again %d %s", queued, what)
-    return queued
+    """Queue again the reports nobody is building: pending (task lost or never queued) or
+    running past ``REPORT_RECLAIM_AFTER_SECONDS`` (worker died); see ``jobs.job_sweep``."""
+    return job_sweep(REPORT_BUILD)
 
 
 def report_emails_enqueue(*, report: AcceptanceReport) -> bool:
-    """Queue the emails of a ready report whose emails are outstanding (``emails`` is
-    wanted or queued), marking them queued first: a fast worker's own marks then come
-    after ours. When the broker cannot be reached they go back to wanted, for the sweeper
-    (``report_emails_sweep``). Returns whether they were queued."""
-    from .tasks import report_emails_task
-
-    Emails = AcceptanceReport.Emails
-    outstanding = AcceptanceReport.objects.filter(
-        pk=report.pk, emails__in=[Emails.WANTED, Emails.QUEUED]
-    )
-    if not outstanding.update(emails=Emails.QUEUED, emails_queued_at=timezone.now()):
-        return False  # sent already
-    try:
-        report_emails_task.delay(report.pk)
-    except (OperationalError, OSError):
-        logger.exception("Could not queue the emails of report %s; the sweeper will", report.uuid)
-        AcceptanceReport.objects.filter(pk=report.pk, emails=Emails.QUEUED).update(
-            emails=Emails.WANTED, emails_queued_at=None
-        )
-        return False
-    return True
+    """Queue the emails of a ready report whose emails are outstanding (wanted or queued).
+    When the broker cannot be reached they go back to wanted, for the sweeper. Returns
+    whether they were queued (not when they are done already)."""
+    return job_enqueue(REPORT_EMAILS, [report]) == 1
 
 
 def report_emails_sweep() -> int:
@@ -187,21 +149,10 @@ def report_emails_sweep() -> int:
     backoff is not touched: its due time is its ``emails_queued_at``. Each recipient's
     delivery is recorded, so no one gets an email twice. Emails outstanding longer than
     ``REPORT_EMAILS_GIVE_UP_AFTER_SECONDS`` are given up first (``report_emails_give_up``)."""
-    now = timezone.now()
     report_emails_give_up(
-        before=now - dt.timedelta(seconds=settings.REPORT_EMAILS_GIVE_UP_AFTER_SECONDS)
+        before=timezone.now() - dt.timedelta(seconds=settings.REPORT_EMAILS_GIVE_UP_AFTER_SECONDS)
     )
-    since = now - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS)
-    Emails = AcceptanceReport.Emails
-    outstanding = (
-        AcceptanceReport.objects.filter(
-            status=AcceptanceReport.Status.READY, emails__in=[Emails.WANTED, Emails.QUEUED]
-        )
-        .filter(_last_queued_before(since, queued_at="emails_queued_at", otherwise="finished_at"))
-        .only("pk", "uuid")
-        .order_by("pk")
-    )
-    return _requeue(outstanding, report_emails_enqueue, "report email job(s) lost or never queued")
+    return job_sweep(REPORT_EMAILS)
 
 
 def report_emails_give_up(*, before: dt.datetime) -> int:
@@ -209,12 +160,9 @@ def report_emails_give_up(*, before: dt.datetime) -> int:
     outstanding — a job that fails on every run (a bug, a lost PDF) would otherwise be
     queued again by the sweeper forever (``emails.report_emails_abandon``). Logs an ERROR
     naming each report; returns how many were given up."""
-    Emails = AcceptanceReport.Emails
-    stuck = AcceptanceReport.objects.filter(
-        status=AcceptanceReport.Status.READY,
-        emails__in=[Emails.WANTED, Emails.QUEUED],
-        finished_at__lt=before,
-    ).only("pk", "uuid")
+    stuck = AcceptanceReport.objects.filter(REPORT_EMAILS.waiting, finished_at__lt=before).only(
+        "pk", "uuid"
+    )
     given_up = 0
     for report in stuck:
         report_emails_abandon(report=report, reason=GAVE_UP)
@@ -224,34 +172,14 @@ def report_emails_give_up(*, before: dt.datetime) -> int:
 
 
 def jobs_sweep() -> dict[str, int]:
-    """The sweeper's round (beat, every minute): queue again the report builds, report
-    emails and webhook deliveries whose task was lost or never queued. Returns how many
-    of each were queued."""
+    """The sweeper's round (beat, every minute): queue again every kind of job whose task
+    was lost or never queued, or whose worker died. Returns how many of each."""
     return {
         "reports": reports_sweep(),
         "emails": report_emails_sweep(),
         "webhooks": webhooks_sweep(),
+        "evidence_packages": job_sweep(EVIDENCE_PACKAGE),
     }
-
-
-def _abandoned_before(now: dt.datetime) -> dt.datetime:
-    return now - dt.timedelta(seconds=settings.REPORT_RECLAIM_AFTER_SECONDS)
-
-
-def _claim(report_id: int) -> bool:
-    """Move a pending report to running. A running one whose worker died (its start is
-    older than ``REPORT_RECLAIM_AFTER_SECONDS``, the task time limit unless set) may be
-    claimed again, so a redelivered or swept task heals."""
-    now = timezone.now()
-    abandoned = _abandoned_before(now)
-    return bool(
-        AcceptanceReport.objects.filter(pk=report_id)
-        .filter(
-            Q(status=AcceptanceReport.Status.PENDING)
-            | Q(status=AcceptanceReport.Status.RUNNING, started_at__lt=abandoned)
-        )
-        .update(status=AcceptanceReport.Status.RUNNING, started_at=now, error="")
-    )
 
 
 def report_render(*, report: AcceptanceReport, metrics: dict, criteria: list[dict]) -> str:
@@ -313,12 +241,9 @@ def report_build(*, report_id: int) -> AcceptanceReport:
     Safe to run twice: only the run that claims the report builds it. Any error marks
     the report failed with the error, for the QA lead to see; asking again builds anew.
     """
-    if not _claim(report_id):
+    if not job_claim(REPORT_BUILD, report_id):
         return AcceptanceReport.objects.get(pk=report_id)
     report = AcceptanceReport.objects.select_related("plan__release__product").get(pk=report_id)
-    if settings.REPORT_BUILD_DELAY_SECONDS:
-        # Test-only: hold a claimed report in "running" so a fault test can kill the worker.
-        time.sleep(settings.REPORT_BUILD_DELAY_SECONDS)
     try:
         _build(report)
     except Exception as error:

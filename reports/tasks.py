@@ -42,8 +42,9 @@ def report_build_task(report_id: int) -> str:
 
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
 def reports_sweep_task() -> dict[str, int]:
-    """Queue again the report builds, report emails and webhook deliveries whose task was
-    lost or never queued (beat, every minute)."""
+    """Queue again the report builds, report emails, webhook deliveries and evidence
+    packages whose task was lost or never queued, or whose worker died (beat, every
+    minute)."""
     return services.jobs_sweep()
 
 
@@ -84,7 +85,8 @@ def reminders_task(self, day: str | None = None) -> int:
 
 @shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
 def evidence_package_build(package_id: int) -> None:
-    """Build the evidence package ``package_id`` (does nothing if it is not pending)."""
+    """Build the evidence package ``package_id`` (does nothing unless it is pending, or
+    running with its worker dead)."""
     from .evidence import evidence_package_build_now
 
     evidence_package_build_now(package_id=package_id)

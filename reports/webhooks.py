@@ -31,13 +31,12 @@ import urllib.request
 import uuid
 
 from celery import shared_task
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
+from .jobs import Job, job_enqueue, job_sweep
 from .models import AcceptanceReport, DeliveryStatus, Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -129,45 +128,32 @@ def webhook_emit(*, topic: str, payload: dict, product) -> list[WebhookDelivery]
     return deliveries
 
 
+# A delivery waits while pending; each attempt claims itself (``webhook_attempt``), and
+# its task is sent the attempt it is to make. ``queued_at`` is refreshed by each attempt
+# and set to a retry's due time, so the sweeper leaves alone deliveries tried or due lately.
+WEBHOOK_DELIVERY = Job(
+    what="webhook delivery",
+    lost="webhook delivery(ies) lost or never queued",
+    model=WebhookDelivery,
+    task="reports.webhooks.webhook_deliver",
+    waiting=Q(status=DeliveryStatus.PENDING),
+    fields=("attempts",),
+    kwargs=lambda delivery: {"attempt": delivery.attempts},
+)
+
+
 def webhooks_enqueue(*, deliveries: list[WebhookDelivery]) -> int:
-    """Queue each delivery's next attempt, marking it queued first (so a fast worker's
-    own marks come after ours). When the broker cannot be reached, the rest are left
-    unqueued for the sweeper (``webhooks_sweep``) and the caller goes on: an event must
-    never fail the change it announces. Returns how many were queued."""
-    if not deliveries:
-        return 0
-    WebhookDelivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
-        queued_at=timezone.now()
-    )
-    for queued, delivery in enumerate(deliveries):
-        try:
-            webhook_deliver.delay(delivery.pk, attempt=delivery.attempts)
-        except (OperationalError, OSError):
-            logger.exception("Could not queue webhook delivery %s; the sweeper will", delivery.pk)
-            WebhookDelivery.objects.filter(pk__in=[d.pk for d in deliveries[queued:]]).update(
-                queued_at=None
-            )
-            return queued
-    return len(deliveries)
+    """Queue each delivery's next attempt (``jobs.job_enqueue``). When the broker cannot
+    be reached, the rest are left unqueued for the sweeper and the caller goes on: an
+    event must never fail the change it announces. Returns how many were queued."""
+    return job_enqueue(WEBHOOK_DELIVERY, deliveries)
 
 
 def webhooks_sweep() -> int:
     """Queue again the pending deliveries whose task was lost or never queued: not queued,
     tried or due in the last ``REPORT_SWEEP_AFTER_SECONDS``. Each attempt is claimed once,
     so one queued twice is still made once."""
-    since = timezone.now() - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS)
-    lost = list(
-        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
-        .filter(Q(queued_at__lt=since) | Q(queued_at__isnull=True, created_at__lt=since))
-        .only("pk", "attempts")
-        .order_by("pk")
-    )
-    queued = webhooks_enqueue(deliveries=lost)
-    if queued:
-        logger.warning(
-            "The sweeper queued again %d webhook deliveries, lost or never queued", queued
-        )
-    return queued
+    return job_sweep(WEBHOOK_DELIVERY)
 
 
 # ---------------------------------------------------------------------------- delivering

@@ -71,22 +71,14 @@ def can_record(user, execution) -> bool:
 
 
 def can_report_escaped_defect(user, release=None) -> bool:
-    """Internal staff who hear of a defect in production: QA leads, and testers (support
-    agents) and stakeholders of the release — those who ran one of its plans or hold a
-    stake in it; never external testers or machine accounts. Without a release: of
-    some release (whether to offer the action)."""
+    """Internal staff who hear of a defect in production: QA leads, testers (support
+    agents hear of them first) and stakeholders; never external testers or machine
+    accounts. Any release: whoever hears of it names the release that let it through."""
     if sees_everything(user):
         return True
     if not _active(user) or user.is_external:
         return False
-    if not roles_of(user) & {Role.TESTER.value, Role.STAKEHOLDER.value}:
-        return False
-    if release is None:
-        return True
-    from .models import Plan
-
-    worked_on = Plan.objects.visible_to(user).filter(release_id=release.pk).exists()
-    return worked_on or holds_stake(user, release)
+    return bool(roles_of(user) & {Role.TESTER.value, Role.STAKEHOLDER.value})
 
 
 def can_triage(user, defect=None) -> bool:

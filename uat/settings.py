@@ -207,20 +207,24 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 DIGEST_HOUR = env_int("DIGEST_HOUR", 7)
 REMINDER_AFTER_DAYS = env_int("REMINDER_AFTER_DAYS", 3)
 EMAIL_RETRY_DELAY = env_int("EMAIL_RETRY_DELAY", 60)  # seconds; doubled on each retry
-# The sweeper queues again a report pending (its task was lost or the broker was down) or
-# running longer than REPORT_RECLAIM_AFTER_SECONDS (its worker died; by default the task's
-# time limit, after which no live worker still runs it), a ready report's emails and a
-# webhook delivery still outstanding — each only when its task was not queued, tried or due
-# in the last REPORT_SWEEP_AFTER_SECONDS, so slow workers are not sent a copy every minute.
+# The sweeper (reports/jobs.py) queues again every kind of job the same way: a report or an
+# evidence package pending (its task was lost or the broker was down) or running longer
+# than its reclaim age (its worker died; by default the task's time limit, after which no
+# live worker still runs it), a ready report's emails and a webhook delivery still
+# outstanding — each only when its task was not queued, tried or due in the last
+# REPORT_SWEEP_AFTER_SECONDS, so slow workers are not sent a copy every minute.
 REPORT_SWEEP_AFTER_SECONDS = env_int("REPORT_SWEEP_AFTER_SECONDS", 120)
 REPORT_RECLAIM_AFTER_SECONDS = env_int("REPORT_RECLAIM_AFTER_SECONDS", CELERY_TASK_TIME_LIMIT)
+# The same for an evidence package, whose task may zip a release's files for half an hour
+# (its time limit, in reports/tasks.py): reclaimed only once no live worker can be at it.
+EVIDENCE_PACKAGE_RECLAIM_AFTER_SECONDS = env_int("EVIDENCE_PACKAGE_RECLAIM_AFTER_SECONDS", 1800)
 # A ready report's emails still outstanding this long after it was built (far beyond the
 # hour of mail retries: the email job keeps failing, or keeps getting lost) are given up:
 # their pending deliveries are marked failed, for the dashboard and the admin, and the
 # sweeper stops queueing the job.
 REPORT_EMAILS_GIVE_UP_AFTER_SECONDS = env_int("REPORT_EMAILS_GIVE_UP_AFTER_SECONDS", 24 * 3600)
-# Test-only: seconds a worker waits after claiming a report and before building it, so a
-# fault test can kill it in the middle. Always 0 in production.
+# Test-only: seconds a worker waits after claiming a report or an evidence package and
+# before building it, so a fault test can kill it in the middle. Always 0 in production.
 REPORT_BUILD_DELAY_SECONDS = env_int("REPORT_BUILD_DELAY_SECONDS", 0)
 CELERY_BEAT_SCHEDULE: dict = {
     # QA leads and stakeholders start their day knowing where each plan in execution
@@ -242,8 +246,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reports.tasks.stale_signoffs_task",
         "schedule": crontab(minute="*/5"),
     },
-    # A report, its emails or a webhook delivery whose task was lost (the broker was down
-    # when it was queued, or its worker died) would wait forever: look every minute.
+    # A report, its emails, a webhook delivery or an evidence package whose task was lost
+    # (the broker was down when it was queued, or its worker died) would wait forever:
+    # look every minute.
     "report-sweeper": {
         "task": "reports.tasks.reports_sweep_task",
         "schedule": crontab(minute="*"),

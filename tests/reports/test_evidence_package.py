@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -54,7 +55,7 @@ def test_contains_what_an_auditor_asks_for_with_hashes(
     release, lead, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        package = evidence_package_request(release=release, actor=lead)
+        package, _ = evidence_package_request(release=release, actor=lead)
     package.refresh_from_db()
     assert package.status == "ready", package.error
     data = package.file.read()
@@ -94,7 +95,7 @@ def test_a_stale_signature_is_marked_stale(release, lead, django_capture_on_comm
     plan.min_pass_rate = 10
     plan.save()
     with django_capture_on_commit_callbacks(execute=True):
-        package = evidence_package_request(release=release, actor=lead)
+        package, _ = evidence_package_request(release=release, actor=lead)
     package.refresh_from_db()
     signoffs = zipfile.ZipFile(package.file).read("signoffs.csv").decode()
     assert signoffs.strip().endswith("stale")
@@ -173,3 +174,61 @@ def test_execution_rows_name_their_evidence_folder(release, lead):
     assert execution["uuid"] == step["execution_uuid"]
     evidence = zipfile.ZipFile(EvidencePackage.objects.first().file).namelist()
     assert any(name.startswith(f"evidence/{execution['uuid']}/") for name in evidence)
+
+
+def test_asking_again_while_one_is_built_gets_that_one(release, lead, stakeholder):
+    # Not built yet (its task waits for the commit): five people asking get one package.
+    first, created = evidence_package_request(release=release, actor=lead)
+    assert created
+    for _ in range(4):
+        assert evidence_package_request(release=release, actor=stakeholder) == (first, False)
+    EvidencePackage.objects.filter(pk=first.pk).update(status="running")
+    assert evidence_package_request(release=release, actor=lead) == (first, False)
+    EvidencePackage.objects.filter(pk=first.pk).update(status="failed")
+    second, created = evidence_package_request(release=release, actor=lead)
+    assert created and second != first
+    assert Event.objects.filter(verb="evidence_package.requested").count() == 2
+
+
+def test_the_database_holds_one_package_in_the_making_per_release(release, lead):
+    EvidencePackage.objects.create(release=release, requested_by=lead, status="ready")
+    EvidencePackage.objects.create(release=release, requested_by=lead)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        EvidencePackage.objects.create(release=release, requested_by=lead, status="running")
+
+
+def test_the_audit_page_says_when_one_is_being_built_already(client, lead, release):
+    client.force_login(lead)
+    url = reverse("evidence-package-create", args=[release.pk])
+    first = client.post(url, follow=True).content.decode()
+    assert "Building the evidence package" in first
+    again = client.post(url, follow=True).content.decode()
+    assert "An evidence package of this release is being built already" in again
+    assert EvidencePackage.objects.count() == 1
+
+
+def test_the_api_answers_with_the_package_being_built(lead, release):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(lead)
+    url = f"/api/v1/releases/{release.pk}/evidence-package/"
+    first, again = api.post(url), api.post(url)
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["status"] == "pending" and again["Location"] == first["Location"]
+
+
+def test_a_failed_build_keeps_its_error(release, lead, monkeypatch):
+    from reports import evidence
+
+    def broken(package, release):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(evidence, "_evidence", broken)
+    package = EvidencePackage.objects.create(release=release, requested_by=lead)
+    with pytest.raises(OSError):
+        evidence_package_build_now(package_id=package.pk)
+    package.refresh_from_db()
+    assert (package.status, package.error) == ("failed", "disk full")
+    assert package.started_at and package.finished_at

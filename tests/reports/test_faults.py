@@ -1,5 +1,7 @@
-"""Reports survive faults: a broker that is down when a report is asked for, a report left
+"""Background jobs survive faults: a broker that is down when a job is queued, a job left
 behind by a dead worker, and work whose transaction rolled back (which must send nothing).
+Every kind of job — report builds, report emails, webhook deliveries, evidence packages —
+goes through one mechanism (reports/jobs.py) and is tested here against each fault.
 
 The worker killed in the middle of a build is in test_integration.py, with real parts."""
 
@@ -16,8 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from reports import services
-from reports.models import AcceptanceReport, EmailDelivery, WebhookDelivery
+from reports import evidence, services
+from reports.evidence import evidence_package_build_now, evidence_package_request
+from reports.models import AcceptanceReport, EmailDelivery, EvidencePackage, WebhookDelivery
 from reports.services import (
     QUEUE_DOWN,
     jobs_sweep,
@@ -27,9 +30,11 @@ from reports.services import (
     report_request,
     reports_sweep,
 )
-from tests.factories import UserFactory, WebhookFactory
+from reports.webhooks import SKIPPED, webhook_attempt, webhook_emit
+from tests.factories import UserFactory, WebhookDeliveryFactory, WebhookFactory
 from tests.reports.conftest import broker_connections_forget
 from uat.celery import app
+from uat.models import Event
 
 
 def closed_port() -> int:
@@ -252,7 +257,7 @@ def test_emails_not_queued_while_the_broker_was_down_are_sent_once_by_the_sweepe
     assert jobs_sweep()["emails"] == 0  # just built: its task may be on its way
     finished_long_ago(report, settings)
     with caplog.at_level(logging.WARNING, logger="reports.services"):
-        assert jobs_sweep() == {"reports": 0, "emails": 1, "webhooks": 0}
+        assert jobs_sweep() == {"reports": 0, "emails": 1, "webhooks": 0, "evidence_packages": 0}
     assert "The sweeper queued again 1 report email job(s)" in caplog.text
     assert sorted(m.to[0] for m in mail.outbox) == [stakeholder.email, sponsor.email]
     report.refresh_from_db()
@@ -384,3 +389,172 @@ def test_the_answer_to_a_request_says_the_report_waits_for_the_job_queue(
     page = client.post(reverse("reports:report_request", args=[plan.pk]), follow=True)
     text = page.content.decode()
     assert QUEUE_DOWN in text and "is being built." not in text
+
+
+# ---------------------------------------------------------------------------- every kind of
+# job meets the same faults: the broker down when it is queued (saved and marked, then
+# swept once the broker is back, done once), and a worker that died with the job claimed
+# (reclaimed after the reclaim age and finished once), while one at work now is left alone.
+
+
+def long_ago(settings) -> dt.datetime:
+    return timezone.now() - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS + 1)
+
+
+def test_a_report_whose_worker_died_is_built_once_and_mailed_once(
+    plan, lead, stakeholder, settings, django_capture_on_commit_callbacks
+):
+    settings.REPORT_RECLAIM_AFTER_SECONDS = 60
+    report = AcceptanceReport.objects.create(plan=plan, fingerprint="x", requested_by=lead)
+    dead = timezone.now() - dt.timedelta(seconds=61)
+    AcceptanceReport.objects.filter(pk=report.pk).update(
+        status="running", started_at=dead, queued_at=long_ago(settings)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs_sweep()["reports"] == 1
+        assert jobs_sweep()["reports"] == 0  # claimed again just now: its worker is alive
+    assert report_build(report_id=report.pk).status == "ready"  # the lost task, redelivered
+    assert Event.objects.filter(verb="report.ready").count() == 1
+    assert [m.to for m in mail.outbox] == [[stakeholder.email]]
+
+
+def test_a_webhook_emitted_while_the_broker_is_down_is_swept_and_delivered_once(
+    broker_down, receiver, plan, settings, caplog, django_capture_on_commit_callbacks
+):
+    WebhookFactory(product=plan.release.product, url=receiver.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        [delivery] = webhook_emit(topic="gate.changed", payload={}, product=plan.release.product)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.queued_at) == ("pending", 0, None)
+    assert "Could not queue webhook delivery" in caplog.text
+    app.conf.update(task_always_eager=True)  # the broker is back
+    assert jobs_sweep()["webhooks"] == 0  # just emitted: its task may be on its way
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(created_at=long_ago(settings))
+    assert jobs_sweep()["webhooks"] == 1
+    assert jobs_sweep()["webhooks"] == 0
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("sent", 1)
+    assert len(receiver.received) == 1
+
+
+def test_a_webhook_attempt_whose_worker_died_is_made_again_once_but_not_one_in_flight(
+    receiver, plan, settings
+):
+    hook = WebhookFactory(product=plan.release.product, url=receiver.url)
+    delivery = WebhookDeliveryFactory(webhook=hook)
+    # A worker claimed the first attempt moments ago, before its POST: it may be at it.
+    busy = timezone.now() - dt.timedelta(seconds=settings.REPORT_SWEEP_AFTER_SECONDS - 30)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        attempts=1, queued_at=busy, created_at=long_ago(settings)
+    )
+    assert jobs_sweep()["webhooks"] == 0
+    # ... then it died: the sweeper queues the next attempt, made once.
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(queued_at=long_ago(settings))
+    assert jobs_sweep()["webhooks"] == 1
+    assert webhook_attempt(delivery_id=delivery.pk, attempt=0) == SKIPPED  # the dead one
+    assert jobs_sweep()["webhooks"] == 0
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    assert len(receiver.received) == 1
+
+
+@pytest.fixture
+def zips(monkeypatch):
+    """How many evidence-package zips were written."""
+    written = []
+    close = evidence._Package.close
+
+    def counted(self, release):
+        written.append(release.pk)
+        close(self, release)
+
+    monkeypatch.setattr(evidence._Package, "close", counted)
+    return written
+
+
+def test_asking_for_a_package_while_the_broker_is_down_saves_it_and_says_so(
+    broker_down, plan, lead, client, caplog, django_capture_on_commit_callbacks
+):
+    client.force_login(lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("evidence-package-create", args=[plan.release.pk]))
+    assert response.status_code == 302
+    package = EvidencePackage.objects.get()
+    assert (package.status, package.error) == ("pending", evidence.QUEUE_DOWN)
+    assert package.queued_at is None
+    assert "Could not queue evidence package" in caplog.text
+    assert evidence.QUEUE_DOWN in client.get(response.url).content.decode()
+
+
+def test_the_sweeper_builds_a_package_left_pending_once_the_broker_is_back(
+    broker_down, plan, lead, settings, zips, caplog, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        package, created = evidence_package_request(release=plan.release, actor=lead)
+    assert created and package.status == "pending"
+    app.conf.update(task_always_eager=True)  # the broker is back
+    assert jobs_sweep()["evidence_packages"] == 0  # too young: its task may be on its way
+    EvidencePackage.objects.filter(pk=package.pk).update(created_at=long_ago(settings))
+    with caplog.at_level(logging.WARNING):
+        assert jobs_sweep()["evidence_packages"] == 1
+    assert "The sweeper queued again 1 evidence package(s)" in caplog.text
+    package.refresh_from_db()
+    assert (package.status, package.error) == ("ready", "")
+    assert package.sha256 and package.queued_at and package.started_at
+    assert jobs_sweep()["evidence_packages"] == 0
+    assert zips == [plan.release.pk]
+
+
+def test_a_package_whose_worker_died_is_built_again_once_but_not_one_being_built(
+    plan, lead, settings, zips
+):
+    settings.EVIDENCE_PACKAGE_RECLAIM_AFTER_SECONDS = 60
+    package = EvidencePackage.objects.create(release=plan.release, requested_by=lead)
+    busy = timezone.now() - dt.timedelta(seconds=30)
+    EvidencePackage.objects.filter(pk=package.pk).update(
+        status="running", started_at=busy, queued_at=long_ago(settings)
+    )
+    assert jobs_sweep()["evidence_packages"] == 0
+    assert evidence_package_build_now(package_id=package.pk) is None  # its worker owns it
+    dead = timezone.now() - dt.timedelta(seconds=61)
+    EvidencePackage.objects.filter(pk=package.pk).update(started_at=dead)
+    assert jobs_sweep()["evidence_packages"] == 1
+    package.refresh_from_db()
+    assert package.status == "ready"
+    assert evidence_package_build_now(package_id=package.pk) is None  # the lost task
+    assert jobs_sweep()["evidence_packages"] == 0
+    assert zips == [plan.release.pk]
+
+
+def test_a_package_is_reclaimed_only_after_its_task_time_limit(settings):
+    from reports.tasks import evidence_package_build
+
+    # A build still inside its time limit is alive: no second worker may claim it.
+    reclaim_after = settings.EVIDENCE_PACKAGE_RECLAIM_AFTER_SECONDS
+    assert reclaim_after == evidence_package_build.time_limit
+
+
+@pytest.mark.usefixtures("_leave_the_database_as_found")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_answer_to_a_package_request_says_it_waits_for_the_job_queue(
+    broker_down, plan, lead, client
+):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(lead)
+    url = f"/api/v1/releases/{plan.release.pk}/evidence-package/"
+    response = api.post(url)
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["status"], body["error"]) == ("pending", evidence.QUEUE_DOWN)
+    again = api.post(url)  # asking again while it waits: the same package
+    assert again.status_code == 202 and again.json()["id"] == body["id"]
+    assert EvidencePackage.objects.count() == 1
+    # On the page: the message says it waits, and none claims it is being built.
+    EvidencePackage.objects.all().delete()
+    client.force_login(lead)
+    page = client.post(reverse("evidence-package-create", args=[plan.release.pk]), follow=True)
+    text = page.content.decode()
+    assert text.count(evidence.QUEUE_DOWN) == 2  # the message and the package's line
+    assert "Building the evidence package" not in text

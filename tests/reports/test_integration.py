@@ -1,5 +1,6 @@
-"""The report job end to end with the real parts: a Celery worker on the Redis broker
-builds the report, and the email reaches a real SMTP server on loopback with the PDF.
+"""The jobs end to end with the real parts: a Celery worker on the Redis broker builds the
+report, the email reaches a real SMTP server on loopback with the PDF, and a worker killed
+in the middle of a report or an evidence package leaves work a restarted one finishes once.
 
 The worker is another process, so it must see the test's rows: the test commits them
 (a transactional test) in PostgreSQL, which both processes share. On a laptop without
@@ -8,6 +9,7 @@ Redis or PostgreSQL the test skips; in CI (GREENLIGHT_REQUIRE_INTEGRATION) it mu
 
 import email
 import email.policy
+import hashlib
 import io
 import os
 import signal
@@ -23,7 +25,8 @@ from django.db import connection
 from pypdf import PdfReader
 
 from accounts.models import Role
-from reports.models import AcceptanceReport, EmailDelivery
+from reports.evidence import evidence_package_request
+from reports.models import AcceptanceReport, EmailDelivery, EvidencePackage
 from reports.services import (
     jobs_sweep,
     report_build,
@@ -321,3 +324,50 @@ def test_emails_the_broker_could_not_take_are_sent_once_by_a_worker_after_the_sw
         EmailDelivery.objects.filter(report=report).values_list("recipient", "status", "attempts")
     ) == [(stakeholder.email, "sent", 1), (sponsor.email, "sent", 1)]
     assert jobs_sweep()["emails"] == 0
+
+
+def test_a_worker_killed_mid_build_leaves_a_package_the_sweep_and_a_restarted_worker_finish_once(
+    real_parts, request, plan, lead, start_worker, settings, tmp_path
+):
+    request.getfixturevalue("broker")
+    # The first worker claims the package, then waits: "the middle" of its build.
+    first, first_log = start_worker(REPORT_BUILD_DELAY_SECONDS="120")
+    package, created = evidence_package_request(release=plan.release, actor=lead)
+    assert created
+
+    def running():
+        package.refresh_from_db()
+        return package.status == "running"
+
+    wait_for(running, "the first worker to claim the package", first_log)
+    first.send_signal(signal.SIGKILL)
+    assert first.wait(timeout=15) == -signal.SIGKILL
+    package.refresh_from_db()
+    assert package.status == "running" and not package.file
+
+    # As for a report: Redis restores the dead worker's task after the visibility timeout,
+    # and the sweeper queues the package again once its claim is older than the reclaim
+    # age; whichever comes first builds it, the other finds it claimed or built. Both are
+    # set low so the test takes seconds; the sweep must queue it for certain (see above).
+    second, second_log = start_worker(
+        EVIDENCE_PACKAGE_RECLAIM_AFTER_SECONDS="2", CELERY_VISIBILITY_TIMEOUT="2"
+    )
+    settings.EVIDENCE_PACKAGE_RECLAIM_AFTER_SECONDS = 2
+    settings.REPORT_SWEEP_AFTER_SECONDS = 2
+    time.sleep(2.5)
+    jobs_sweep()  # evidence_packages is 0 when the restored task has claimed it already
+
+    def ready():
+        package.refresh_from_db()
+        assert second.poll() is None, second_log.read_text()
+        assert package.status != "failed", package.error
+        return package.status == "ready"
+
+    wait_for(ready, "the restarted worker to build the package", second_log)
+    time.sleep(3)  # room for a second, duplicate build to show up, if any did
+    zips = list((tmp_path / "worker-media" / "evidence-packages").iterdir())
+    assert len(zips) == 1, zips  # built once
+    assert zips[0].name == package.file.name.rsplit("/", 1)[-1]
+    assert hashlib.sha256(zips[0].read_bytes()).hexdigest() == package.sha256
+    assert EvidencePackage.objects.filter(release=plan.release).count() == 1
+    assert jobs_sweep()["evidence_packages"] == 0

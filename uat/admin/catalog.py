@@ -50,6 +50,7 @@ class ReleaseAdmin(GreenlightAdmin):
             return
         for release in queryset:
             evidence_package_request(release=release, actor=request.user)
+        # A release whose package is being built already gets that one, not another.
         self.message_user(
             request,
             "Building the evidence packages; they appear under Evidence packages when ready.",

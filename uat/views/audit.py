@@ -102,11 +102,21 @@ def release_audit(request, release_id: int):
 @login_required
 @require_POST
 def evidence_package_create(request, release_id: int):
-    """Queue an evidence package of the release, then show the audit page."""
+    """Queue an evidence package of the release (or find the one being built), then show
+    the audit page."""
     release = release_for_audit(request.user, release_id)
     policy_require(can_build_evidence_package(request.user, release), "build_evidence_package")
-    evidence_package_request(release=release, actor=request.user)
-    messages.success(request, "Building the evidence package; it is listed below when ready.")
+    package, created = evidence_package_request(release=release, actor=request.user)
+    if package.error:  # the job queue could not take it: the note says when it will be
+        messages.warning(request, package.error)
+    elif created:
+        messages.success(request, "Building the evidence package; it is listed below when ready.")
+    else:
+        messages.info(
+            request,
+            "An evidence package of this release is being built already; "
+            "it is listed below when ready.",
+        )
     return redirect("release-audit", release_id=release.pk)
 
 

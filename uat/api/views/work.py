@@ -4,7 +4,6 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from ...models import Defect, Execution
@@ -143,9 +142,6 @@ class DefectViewSet(AuditedWrites, mixins.UpdateModelMixin, ReadViewSet):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         release = fields.pop("release")
-        # A release the caller may not report on answers as one that does not exist.
-        if not can_report_escaped_defect(request.user, release):
-            raise ValidationError({"release": ["No such release."]})
         defect = defect_report_escaped(release=release, actor=request.user, **fields)
         defect = self.get_queryset().get(pk=defect.pk)
         return Response(DefectSerializer(defect).data, status=status.HTTP_201_CREATED)
