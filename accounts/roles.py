@@ -10,7 +10,8 @@ from django.contrib.auth.management import create_permissions
 LIBRARY = ["product", "release", "environment", "requirement", "case", "casestep", "caseversion"]
 PLANNING = ["plan", "plansignoffrole", "cohort", "cohortmembership"]
 WORK = ["execution", "stepresult", "evidence", "defect"]
-RECORDS = ["event", "signoff", "waiver", "promotion"]
+RECORDS = ["event", "waiver"]
+SIGNING = ["signoff", "promotion"]  # in the reports app
 
 
 def _perms(app: str, actions: list[str], models: list[str]) -> list[tuple[str, str]]:
@@ -32,7 +33,8 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         *_perms("uat", ["view", "add", "change"], WORK),
         *_perms("uat", ["delete"], ["evidence"]),
         *_perms("uat", ["view"], RECORDS),
-        *_perms("uat", ["add"], ["promotion"]),
+        *_perms("reports", ["view"], SIGNING),
+        *_perms("reports", ["add"], ["promotion"]),
         *_perms("reports", ["view", "add"], ["acceptancereport", "evidencepackage"]),
         *_perms("reports", ["view"], ["gatestate"]),
         *_perms("reports", ["view", "add", "change", "delete"], ["webhook"]),
@@ -43,15 +45,18 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     # Stakeholders review results and reports, sign off and waive known defects.
     "Stakeholder": [
         *_perms("uat", ["view"], [*LIBRARY, "plan", "cohort", *WORK, *RECORDS]),
-        *_perms("uat", ["add"], ["signoff", "waiver"]),
+        *_perms("reports", ["view"], SIGNING),
+        *_perms("uat", ["add"], ["waiver"]),
+        *_perms("reports", ["add"], ["signoff"]),
         *_perms("reports", ["view"], ["acceptancereport"]),
         *_perms("reports", ["view", "add"], ["evidencepackage"]),
     ],
     # Machine accounts of deploy pipelines and feature-flag systems: they read every
     # release's gate and promote a release the gate lets through, nothing else.
     "Release pipeline": [
-        *_perms("uat", ["view"], ["release", "plan", "signoff"]),
-        *_perms("uat", ["add"], ["promotion"]),
+        *_perms("uat", ["view"], ["release", "plan"]),
+        *_perms("reports", ["view"], ["signoff"]),
+        *_perms("reports", ["add"], ["promotion"]),
         *_perms("reports", ["view"], ["acceptancereport"]),
     ],
 }

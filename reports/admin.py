@@ -14,6 +14,8 @@ from .models import (
     EmailDelivery,
     EvidencePackage,
     GateState,
+    Promotion,
+    SignOff,
     Webhook,
     WebhookDelivery,
 )
@@ -145,3 +147,40 @@ class GateStateAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
     search_fields = ("release__version", "release__product__name")
     list_select_related = ("release__product",)
     date_hierarchy = "changed_at"
+
+
+@admin.register(SignOff)
+class SignOffAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
+    list_display = ("printed_name", "role", "decision", "report", "signer", "signed_at")
+    list_filter = ("decision", "role")
+    search_fields = ("printed_name", "signer__email", "meaning", "comment")
+    list_select_related = ("report__plan__release__product", "signer")
+    date_hierarchy = "signed_at"
+    fields = (
+        "report",
+        ("signer", "printed_name"),
+        ("role", "meaning"),
+        "decision",
+        "reason",
+        "comment",
+        "fingerprint",
+        "signed_at",
+    )
+
+
+@admin.register(Promotion)
+class PromotionAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
+    list_display = ("release", "from_stage", "to_stage", "build", "promoted_by", "created_at")
+    list_filter = ("to_stage", ("release", ReleaseFilter))
+    search_fields = ("release__version", "release__product__name", "build")
+    list_select_related = ("release__product", "promoted_by")
+    date_hierarchy = "created_at"
+    fields = (
+        "release",
+        ("from_stage", "to_stage"),
+        "build",
+        "promoted_by",
+        "report",
+        "decision",
+        "created_at",
+    )

@@ -17,13 +17,13 @@ from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from reports.signoffs import SigningLocked, signoff_sign
 from uat.api.serializers.records import SignOffSerializer
-from uat.models import Release, SignOff, SignoffRole
+from uat.models import Release, SignoffRole
 from uat.policy import can_request_report, policy_require
-from uat.signoffs import SigningLocked, signoff_sign
 
 from .currency import STALE, report_state
-from .models import AcceptanceReport, ReportDecision
+from .models import AcceptanceReport, ReportDecision, SignOff
 from .services import report_request
 from .views import plans_for
 

@@ -18,10 +18,10 @@ so lists in the API and on pages stay flat.
 
 from django.db.models import OuterRef, Subquery
 
-from uat.models import Plan, SignOff
+from uat.models import Plan
 
 from .fingerprint import plans_fingerprints
-from .models import AcceptanceReport
+from .models import AcceptanceReport, SignOff
 
 CURRENT, STALE = "current", "stale"
 SIGNOFF_STATES = [(CURRENT, "Current"), (STALE, "Stale")]

@@ -27,13 +27,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from uat.audit import event_record
-from uat.models import Defect, Event, Evidence, Execution, Release, SignOff, StepResult
+from uat.models import Defect, Event, Evidence, Execution, Release, StepResult
 from uat.policy import can_build_evidence_package, policy_require
 from uat.tables import AUDIT_EVENTS, DEFECTS, EXECUTIONS, SIGNOFFS, STEP_RESULTS, csv_bytes
 
 from .currency import CURRENT, report_states, signoff_state
 from .jobs import Job, job_claim, job_enqueue
-from .models import AcceptanceReport, EvidencePackage, ReportStatus
+from .models import AcceptanceReport, EvidencePackage, ReportStatus, SignOff
 
 CHUNK = 1024 * 1024
 

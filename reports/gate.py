@@ -32,11 +32,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from uat.models import Plan, Release, SignOff, SignoffRole
+from uat.models import Plan, Release, SignoffRole
 
 from .currency import CURRENT, report_is_current, signoff_state
 from .fingerprint import inputs_fingerprint, plan_inputs
-from .models import AcceptanceReport, GateState, GateVerdict
+from .models import AcceptanceReport, GateState, GateVerdict, SignOff
 from .webhooks import release_data, report_data, webhook_emit
 
 GO, NO_GO, INCONCLUSIVE = GateVerdict.GO, GateVerdict.NO_GO, GateVerdict.INCONCLUSIVE

@@ -1,7 +1,7 @@
 """The signing page of an acceptance report: a holder of a required sign-off role reads
 the report's summary and the meaning of the signature, approves or rejects, and re-enters
 their password. Everything else — authority, re-authentication, lockout, binding to the
-report's fingerprint — is ``uat.signoffs.signoff_sign``'s job."""
+report's fingerprint — is ``reports.signoffs.signoff_sign``'s job."""
 
 from django import forms
 from django.contrib import messages
@@ -13,11 +13,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from uat.models import PlanSignoffRole, SignOff
-from uat.signoffs import SigningLocked, signoff_sign
+from reports.signoffs import SigningLocked, signoff_sign
+from uat.models import PlanSignoffRole
 from uat.views.forms import service_error_add
 
 from .currency import report_stale_reason, signoffs_with_state
+from .models import SignOff
 from .services import report_pdf
 from .views import report_for
 

@@ -15,11 +15,9 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
-from uat.models import SignOff
-
 from .currency import STALE, newest_ready_reports, report_states, signoffs_with_state
 from .emails import _send_all, delivery_send
-from .models import AcceptanceReport, DeliveryStatus, EmailDelivery
+from .models import AcceptanceReport, DeliveryStatus, EmailDelivery, SignOff
 
 
 def _unnotified_signoffs() -> list[SignOff]:

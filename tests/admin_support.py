@@ -7,8 +7,8 @@ from django.forms import CheckboxInput
 from django.urls import reverse
 
 from accounts.models import Role
-from reports.models import EvidencePackage, GateState
-from uat.models import CohortMembership, Promotion
+from reports.models import EvidencePackage, GateState, Promotion
+from uat.models import CohortMembership
 
 from .factories import (
     AcceptanceReportFactory,

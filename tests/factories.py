@@ -11,7 +11,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiToken, Invitation, Role, User
-from reports.models import AcceptanceReport, EmailDelivery, Webhook, WebhookDelivery
+from reports.models import AcceptanceReport, EmailDelivery, SignOff, Webhook, WebhookDelivery
 from uat.models import (
     Case,
     CaseStep,
@@ -29,7 +29,6 @@ from uat.models import (
     Product,
     Release,
     Requirement,
-    SignOff,
     SignoffRole,
     StepResult,
     Waiver,

@@ -12,9 +12,9 @@ import pytest
 from django.db import connection
 
 from reports.fingerprint import plan_fingerprint
+from reports.signoffs import signoff_sign
 from tests.conftest import require
 from tests.factories import AcceptanceReportFactory, PlanFactory, PlanSignoffRoleFactory
-from uat.signoffs import signoff_sign
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +23,8 @@ SNAPSHOT = """
 import json
 from reports.fingerprint import plan_fingerprint
 from reports.models import AcceptanceReport
-from uat.models import Event, SignOff
+from uat.models import Event
+from reports.models import SignOff
 print(json.dumps({
     "reports": [
         [str(r.uuid), r.status, r.decision, r.fingerprint,

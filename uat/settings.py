@@ -309,7 +309,7 @@ SPECTACULAR_SETTINGS = {
         "GateSignoffStatusEnum": "reports.gate.SIGNOFF_STATUSES",
         "ReportStatusEnum": "reports.models.ReportStatus",
         "ReportDecisionEnum": "reports.models.ReportDecision",
-        "SignOffDecisionEnum": "uat.models.signoff.SignOffDecision",
+        "SignOffDecisionEnum": "uat.models.planning.SignOffDecision",
         "SignOffStateEnum": "reports.currency.SIGNOFF_STATES",
         "PriorityEnum": "uat.models.catalog.Priority",
         "CaseStatusEnum": "uat.models.catalog.CaseStatus",

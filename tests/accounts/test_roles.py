@@ -32,7 +32,7 @@ def test_admins_hold_every_permission():
         (
             "tester",
             ["uat.change_execution", "uat.add_stepresult", "uat.add_defect", "uat.add_evidence"],
-            ["uat.change_defect", "uat.add_case", "uat.add_signoff", "accounts.change_user"],
+            ["uat.change_defect", "uat.add_case", "reports.add_signoff", "accounts.change_user"],
         ),
         (
             "lead",
@@ -45,8 +45,8 @@ def test_admins_hold_every_permission():
             [
                 "uat.change_event",
                 "uat.delete_event",
-                "uat.add_signoff",
-                "uat.change_signoff",
+                "reports.add_signoff",
+                "reports.change_signoff",
                 "uat.change_waiver",
                 "auth.change_group",
                 "accounts.delete_user",
@@ -55,12 +55,12 @@ def test_admins_hold_every_permission():
         (
             "stakeholder",
             [
-                "uat.add_signoff",
+                "reports.add_signoff",
                 "uat.add_waiver",
                 "uat.view_event",
                 "reports.view_acceptancereport",
             ],
-            ["uat.change_signoff", "uat.change_execution", "uat.add_defect", "uat.change_plan"],
+            ["reports.change_signoff", "uat.change_execution", "uat.add_defect", "uat.change_plan"],
         ),
         ("outsider", [], ["uat.view_case", "uat.view_execution", "uat.view_defect"]),
     ],

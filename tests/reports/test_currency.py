@@ -18,11 +18,12 @@ from reports.currency import CURRENT, STALE, report_stale_reason, report_state
 from reports.evidence import evidence_package_build_now
 from reports.fingerprint import plan_fingerprint
 from reports.gate import gate_evaluate
-from reports.models import EvidencePackage
+from reports.models import EvidencePackage, SignOff
 from reports.services import report_build, report_request
+from reports.signoffs import signoff_sign
 from tests.factories import DefectFactory, PlanFactory, PlanSignoffRoleFactory
-from uat.models import Release, SignOff, Waiver
-from uat.signoffs import signoff_sign, waiver_grant, waiver_revoke
+from uat.models import Release, Waiver
+from uat.services import waiver_grant, waiver_revoke
 
 pytestmark = pytest.mark.django_db
 

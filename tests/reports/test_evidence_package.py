@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from reports.evidence import evidence_package_build_now, evidence_package_request
 from reports.fingerprint import plan_fingerprint
 from reports.models import EvidencePackage
+from reports.signoffs import signoff_sign
 from tests.factories import (
     AcceptanceReportFactory,
     DefectFactory,
@@ -25,7 +26,6 @@ from tests.factories import (
     StepResultFactory,
 )
 from uat.models import Event
-from uat.signoffs import signoff_sign
 
 pytestmark = pytest.mark.django_db
 

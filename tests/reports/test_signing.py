@@ -8,8 +8,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from reports.fingerprint import plan_fingerprint
+from reports.models import SignOff
 from tests.factories import AcceptanceReportFactory, PlanFactory, PlanSignoffRoleFactory
-from uat.models import Event, SignOff
+from uat.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +111,7 @@ class TestReportPage:
     def test_lists_each_signoff_with_its_state_and_offers_to_sign(
         self, client, report, stakeholder, password
     ):
-        from uat.signoffs import signoff_sign
+        from reports.signoffs import signoff_sign
 
         signoff_sign(
             report=report,
@@ -137,8 +138,8 @@ class TestReportPage:
     def test_page_queries_do_not_grow_with_signoffs(
         self, client, report, stakeholder, password, django_assert_num_queries, warm_caches
     ):
+        from reports.signoffs import signoff_sign
         from tests.factories import UserFactory
-        from uat.signoffs import signoff_sign
 
         client.force_login(stakeholder)
         url = reverse("reports:report", args=[report.uuid])
@@ -164,7 +165,7 @@ class TestReportPage:
 
 
 def test_the_signed_copy_prints_the_signature_block(client, report, stakeholder, password):
-    from uat.signoffs import signoff_sign
+    from reports.signoffs import signoff_sign
 
     signoff_sign(
         report=report,
@@ -259,7 +260,7 @@ class TestSignOffApi:
 def test_the_admin_cannot_change_or_delete_a_signoff(
     client, report, stakeholder, password, admin_user
 ):
-    from uat.signoffs import signoff_sign
+    from reports.signoffs import signoff_sign
 
     signoff = signoff_sign(
         report=report,
@@ -269,9 +270,9 @@ def test_the_admin_cannot_change_or_delete_a_signoff(
         password=password,
     )
     client.force_login(admin_user)
-    change = reverse("admin:uat_signoff_change", args=[signoff.pk])
+    change = reverse("admin:reports_signoff_change", args=[signoff.pk])
     client.post(change, {"comment": "edited", "decision": "reject"})
-    assert client.get(reverse("admin:uat_signoff_delete", args=[signoff.pk])).status_code == 403
+    assert client.get(reverse("admin:reports_signoff_delete", args=[signoff.pk])).status_code == 403
     signoff.refresh_from_db()
     assert (signoff.comment, signoff.decision) == ("", "approve")
     from django.core.exceptions import ValidationError

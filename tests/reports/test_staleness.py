@@ -12,6 +12,7 @@ from reports.currency import CURRENT, STALE, signoff_states
 from reports.fingerprint import plan_fingerprint, plans_fingerprints
 from reports.gate import gate_evaluate
 from reports.models import EmailDelivery
+from reports.signoffs import signoff_sign
 from tests.factories import (
     AcceptanceReportFactory,
     CaseFactory,
@@ -22,7 +23,7 @@ from tests.factories import (
     WaiverFactory,
 )
 from uat.models import Release
-from uat.signoffs import signoff_sign, waiver_grant, waiver_revoke
+from uat.services import waiver_grant, waiver_revoke
 
 pytestmark = pytest.mark.django_db
 

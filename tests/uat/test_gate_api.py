@@ -7,6 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, Role, User
+from reports.models import Promotion
 from tests.admin_support import shown_messages
 from tests.factories import (
     ApiTokenFactory,
@@ -23,7 +24,7 @@ from tests.reports.gate_support import (
     plan_with_signers,
     release_in,
 )
-from uat.models import Defect, Event, Execution, Plan, Promotion, Release, SignoffRole
+from uat.models import Defect, Event, Execution, Plan, Release, SignoffRole
 
 pytestmark = pytest.mark.django_db
 
@@ -326,4 +327,4 @@ def test_a_pipeline_reads_every_release_and_plan_but_no_test_work(pipeline):
     assert not Execution.objects.visible_to(pipeline).exists()
     assert not Defect.objects.visible_to(pipeline).exists()
     assert not pipeline.has_perm("uat.change_release")
-    assert pipeline.has_perm("uat.add_promotion")
+    assert pipeline.has_perm("reports.add_promotion")

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
+from reports.models import SignOff
 from tests.factories import (
     CaseFactory,
     CohortFactory,
@@ -27,7 +28,6 @@ from uat.models import (
     Execution,
     ExecutionStatus,
     Release,
-    SignOff,
     StepStatus,
 )
 

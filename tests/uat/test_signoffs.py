@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from reports.fingerprint import plan_fingerprint
+from reports.models import SignOff
+from reports.signoffs import SigningLocked, signoff_sign
 from tests.factories import (
     AcceptanceReportFactory,
     DefectFactory,
@@ -15,8 +17,8 @@ from tests.factories import (
     PlanSignoffRoleFactory,
     WaiverFactory,
 )
-from uat.models import Event, SignOff
-from uat.signoffs import SigningLocked, signoff_sign, waiver_grant, waiver_revoke
+from uat.models import Event
+from uat.services import waiver_grant, waiver_revoke
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,9 @@
-"""Signed and audit records: sign-offs, waivers, promotions and the audit trail. They are
-written by their services only and never change, so the admin shows them read-only."""
+"""Audit records: waivers and the audit trail (sign-offs and promotions are in the
+reports admin). Written by their services only and never changed, so read-only."""
 
 from django.contrib import admin
 
-from ..models import Event, Promotion, SignOff, Waiver
+from ..models import Event, Waiver
 from .base import GreenlightAdmin, ReadOnlyAdminMixin, ReleaseFilter
 
 
@@ -26,25 +26,6 @@ class EventAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
     )
 
 
-@admin.register(SignOff)
-class SignOffAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
-    list_display = ("printed_name", "role", "decision", "report", "signer", "signed_at")
-    list_filter = ("decision", "role")
-    search_fields = ("printed_name", "signer__email", "meaning", "comment")
-    list_select_related = ("report__plan__release__product", "signer")
-    date_hierarchy = "signed_at"
-    fields = (
-        "report",
-        ("signer", "printed_name"),
-        ("role", "meaning"),
-        "decision",
-        "reason",
-        "comment",
-        "fingerprint",
-        "signed_at",
-    )
-
-
 @admin.register(Waiver)
 class WaiverAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
     list_display = ("defect", "release", "granted_by", "expires_at", "revoked_at", "active")
@@ -56,21 +37,3 @@ class WaiverAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
     @admin.display(boolean=True, description="active")
     def active(self, waiver: Waiver) -> bool:
         return waiver.is_active
-
-
-@admin.register(Promotion)
-class PromotionAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
-    list_display = ("release", "from_stage", "to_stage", "build", "promoted_by", "created_at")
-    list_filter = ("to_stage", ("release", ReleaseFilter))
-    search_fields = ("release__version", "release__product__name", "build")
-    list_select_related = ("release__product", "promoted_by")
-    date_hierarchy = "created_at"
-    fields = (
-        "release",
-        ("from_stage", "to_stage"),
-        "build",
-        "promoted_by",
-        "report",
-        "decision",
-        "created_at",
-    )

@@ -6,7 +6,7 @@
   the gate says go (201), and answers 409 with the decision and its reasons otherwise.
 
 Releases are those the caller may see (404 for others); promoting needs the
-``uat.add_promotion`` permission (QA leads and the Release pipeline role).
+``policy.can_promote`` rule (QA leads and the Release pipeline role).
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,11 +18,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reports.gate import GATE_STAGE_CHOICES, SIGNOFF_STATUSES, gate_check
-from reports.models import GateVerdict
+from reports.models import GateVerdict, Promotion
+from reports.promotions import GateClosedError, release_promote
 
-from ..models import Promotion, Release
+from ..models import Release
 from ..policy import can_promote, policy_require
-from ..services import GateClosedError, release_promote
 from .errors import error_body
 
 

@@ -31,8 +31,14 @@ from .execution import (
     StepResult,
     StepStatus,
 )
-from .planning import Cohort, CohortMembership, Plan, PlanSignoffRole, SignoffRole
-from .signoff import Promotion, SignOff
+from .planning import (
+    Cohort,
+    CohortMembership,
+    Plan,
+    PlanSignoffRole,
+    SignOffDecision,
+    SignoffRole,
+)
 
 __all__ = [
     "FINAL_STATUSES",
@@ -59,12 +65,11 @@ __all__ = [
     "PlanSignoffRole",
     "Priority",
     "Product",
-    "Promotion",
     "Release",
     "Requirement",
     "ScopeTally",
     "Severity",
-    "SignOff",
+    "SignOffDecision",
     "SignoffRole",
     "StepResult",
     "StepStatus",

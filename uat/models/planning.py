@@ -247,6 +247,13 @@ class SignoffRole(models.TextChoices):
     RELEASE_MANAGER = "release_manager", "Release Manager"
 
 
+class SignOffDecision(models.TextChoices):
+    """What a signer decides (``reports.SignOff``); here beside the roles they sign as."""
+
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+
+
 class PlanSignoffRole(models.Model):
     """A sign-off a plan requires, and the named users who may give it."""
 
@@ -270,7 +277,5 @@ class PlanSignoffRole(models.Model):
     def meaning_of(self, decision: str) -> str:
         """The meaning a signature for this role carries, printed on it: the one place
         this statement is worded (the signing page shows it, the sign-off stores it)."""
-        from .signoff import SignOff
-
-        verb = "Approved" if decision == SignOff.Decision.APPROVE else "Rejected"
+        verb = "Approved" if decision == SignOffDecision.APPROVE else "Rejected"
         return f"{verb} as {self.get_role_display()}"

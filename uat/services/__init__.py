@@ -5,14 +5,13 @@ it, and refuses invalid input with a ``ValidationError`` whose message a user ca
 
 from .cases import case_version_record
 from .defects import defect_report, defect_report_escaped, defect_retests_queue, defect_transition
-from .errors import ConcurrentEditError, GateClosedError
+from .errors import ConcurrentEditError
 from .executions import evidence_attach, execution_record, execution_step_record
 from .plans import plan_assign, plan_clone
-from .releases import release_promote
+from .waivers import waiver_grant, waiver_revoke
 
 __all__ = [
     "ConcurrentEditError",
-    "GateClosedError",
     "case_version_record",
     "defect_report",
     "defect_report_escaped",
@@ -23,5 +22,6 @@ __all__ = [
     "execution_step_record",
     "plan_assign",
     "plan_clone",
-    "release_promote",
+    "waiver_grant",
+    "waiver_revoke",
 ]

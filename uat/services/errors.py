@@ -15,13 +15,3 @@ class ConcurrentEditError(ValidationError):
             "saved; the page now shows the current state.",
             code="conflict",
         )
-
-
-class GateClosedError(ValidationError):
-    """The gate did not say go: the promotion was refused, for ``decision.reasons``."""
-
-    def __init__(self, decision):
-        self.decision = decision
-        super().__init__(
-            [f"The gate says {decision.decision}.", *decision.reasons], code="gate_closed"
-        )

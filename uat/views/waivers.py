@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from ..models import Defect, Waiver
 from ..policy import can_waive, policy_require
-from ..signoffs import waiver_grant, waiver_revoke
+from ..services import waiver_grant, waiver_revoke
 from .audit import release_for_audit
 from .forms import service_error_add
 

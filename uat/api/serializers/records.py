@@ -5,8 +5,9 @@ from rest_framework import serializers
 
 from accounts.models import ApiToken
 from reports.currency import SIGNOFF_STATES
+from reports.models import SignOff
 
-from ...models import Defect, Event, SignOff, Waiver
+from ...models import Defect, Event, Waiver
 
 
 class SignOffListSerializer(serializers.ListSerializer):

@@ -6,9 +6,11 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ...models import Defect, Event, SignOff, Waiver
+from reports.models import SignOff
+
+from ...models import Defect, Event, Waiver
 from ...policy import can_waive
-from ...signoffs import waiver_grant, waiver_revoke
+from ...services import waiver_grant, waiver_revoke
 from ..scopes import records_of_stake
 from ..serializers.records import (
     EventSerializer,

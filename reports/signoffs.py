@@ -1,4 +1,4 @@
-"""Electronic signatures on acceptance reports, and waivers of known defects.
+"""Electronic signatures on acceptance reports.
 
 Modelled on what 21 CFR Part 11 asks of an electronic signature: it names the signer as
 printed, carries the date and time with the time zone and the meaning of the signature,
@@ -13,9 +13,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .audit import event_record
-from .models import OPEN_STATUSES, Defect, Event, PlanSignoffRole, SignOff, Waiver
-from .policy import can_waive, policy_require
+from uat.audit import event_record
+from uat.models import Event, PlanSignoffRole
+
+from .currency import report_stale_reason
+from .gate import gate_refresh
+from .models import AcceptanceReport, SignOff
+from .webhooks import signoff_recorded_payload, webhook_emit
 
 WRONG_PASSWORD_VERB = "signoff.password_refused"  # noqa: S105 - an audit verb
 
@@ -61,9 +65,6 @@ def _check_authority(*, report, signer, role: str) -> PlanSignoffRole:
 
 
 def _check_report(report) -> None:
-    from reports.currency import report_stale_reason
-    from reports.models import AcceptanceReport
-
     if report.status != AcceptanceReport.Status.READY:
         raise ValidationError("Only a ready report can be signed.")
     if reason := report_stale_reason(report):
@@ -139,9 +140,6 @@ def _signoff_record(*, report, signer, role, decision, reason, comment) -> SignO
         },
         release=report.plan.release,
     )
-    from reports.gate import gate_refresh
-    from reports.webhooks import signoff_recorded_payload, webhook_emit
-
     webhook_emit(
         topic="signoff.recorded",
         payload=signoff_recorded_payload(signoff),
@@ -150,47 +148,3 @@ def _signoff_record(*, report, signer, role, decision, reason, comment) -> SignO
     # A sign-off can open (or close) the gate: announce the change.
     gate_refresh(release=report.plan.release)
     return signoff
-
-
-@transaction.atomic
-def waiver_grant(*, defect: Defect, actor, reason: str, expires_at: dt.datetime) -> Waiver:
-    """Accept an open defect for its release with known risk, until ``expires_at``."""
-    policy_require(can_waive(actor, defect.release), "waive")
-    errors = {}
-    if defect.status not in OPEN_STATUSES:
-        errors["defect"] = f"{defect.reference} is not open; there is nothing to waive."
-    if not reason.strip():
-        errors["reason"] = "Say why the release may ship with this defect."
-    if expires_at <= timezone.now():
-        errors["expires_at"] = "The waiver must expire in the future."
-    if errors:
-        raise ValidationError(errors)
-    if Waiver.objects.filter(defect=defect).active().exists():
-        raise ValidationError({"defect": f"{defect.reference} already has an active waiver."})
-    waiver = Waiver.objects.create(
-        defect=defect,
-        release=defect.release,
-        reason=reason.strip(),
-        expires_at=expires_at,
-        granted_by=actor,
-    )
-    event_record(
-        actor=actor,
-        verb="waiver.granted",
-        obj=waiver,
-        after={"defect": defect.pk, "reason": waiver.reason, "expires_at": expires_at},
-    )
-    return waiver
-
-
-@transaction.atomic
-def waiver_revoke(*, waiver: Waiver, actor) -> Waiver:
-    """End a waiver early: the defect counts against the criteria again."""
-    policy_require(can_waive(actor, waiver.release), "waive")
-    waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
-    if not waiver.is_active:
-        raise ValidationError("This waiver is no longer active.")
-    waiver.revoked_at = timezone.now()
-    waiver.save(update_fields=["revoked_at"])
-    event_record(actor=actor, verb="waiver.revoked", obj=waiver, before={"active": True})
-    return waiver

@@ -1,4 +1,5 @@
-"""Releases: promotion to the next stage when the gate says go."""
+"""Promotions: a release moved to its next stage when the gate says go, with the
+decision it relied on."""
 
 import json
 
@@ -6,12 +7,22 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
-from reports.gate import gate_evaluate, gate_refresh
+from uat.audit import event_record
+from uat.models import Release
+from uat.policy import can_promote, policy_require
 
-from ..audit import event_record
-from ..models import Promotion, Release
-from ..policy import can_promote, policy_require
-from .errors import GateClosedError
+from .gate import gate_evaluate, gate_refresh
+from .models import Promotion
+
+
+class GateClosedError(ValidationError):
+    """The gate did not say go: the promotion was refused, for ``decision.reasons``."""
+
+    def __init__(self, decision):
+        self.decision = decision
+        super().__init__(
+            [f"The gate says {decision.decision}.", *decision.reasons], code="gate_closed"
+        )
 
 
 @transaction.atomic

@@ -1,0 +1,56 @@
+"""Waivers: a stakeholder accepts an open defect for its release with known risk, until
+a date; the acceptance report lists every waiver."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ..audit import event_record
+from ..models import OPEN_STATUSES, Defect, Waiver
+from ..policy import can_waive, policy_require
+
+
+@transaction.atomic
+def waiver_grant(*, defect: Defect, actor, reason: str, expires_at: dt.datetime) -> Waiver:
+    """Accept an open defect for its release with known risk, until ``expires_at``."""
+    policy_require(can_waive(actor, defect.release), "waive")
+    errors = {}
+    if defect.status not in OPEN_STATUSES:
+        errors["defect"] = f"{defect.reference} is not open; there is nothing to waive."
+    if not reason.strip():
+        errors["reason"] = "Say why the release may ship with this defect."
+    if expires_at <= timezone.now():
+        errors["expires_at"] = "The waiver must expire in the future."
+    if errors:
+        raise ValidationError(errors)
+    if Waiver.objects.filter(defect=defect).active().exists():
+        raise ValidationError({"defect": f"{defect.reference} already has an active waiver."})
+    waiver = Waiver.objects.create(
+        defect=defect,
+        release=defect.release,
+        reason=reason.strip(),
+        expires_at=expires_at,
+        granted_by=actor,
+    )
+    event_record(
+        actor=actor,
+        verb="waiver.granted",
+        obj=waiver,
+        after={"defect": defect.pk, "reason": waiver.reason, "expires_at": expires_at},
+    )
+    return waiver
+
+
+@transaction.atomic
+def waiver_revoke(*, waiver: Waiver, actor) -> Waiver:
+    """End a waiver early: the defect counts against the criteria again."""
+    policy_require(can_waive(actor, waiver.release), "waive")
+    waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
+    if not waiver.is_active:
+        raise ValidationError("This waiver is no longer active.")
+    waiver.revoked_at = timezone.now()
+    waiver.save(update_fields=["revoked_at"])
+    event_record(actor=actor, verb="waiver.revoked", obj=waiver, before={"active": True})
+    return waiver
