@@ -1,6 +1,10 @@
 """Helpers of the tally migrations (0005–0008): PostgreSQL triggers that run once per
 statement over its transition tables, and running the right statements for the database
-at hand. (Django's migration loader skips modules whose name starts with "_".)"""
+at hand. (Django's migration loader skips modules whose name starts with "_".)
+
+Frozen: migrations 0005-0008 already ran what these build, so editing them would change
+what those migrations mean. A new trigger migration writes its own SQL; the triggers as
+they are now are stated in uat/triggers.py."""
 
 REFERENCING = {
     "INSERT": "REFERENCING NEW TABLE AS new_rows",

@@ -122,7 +122,10 @@ def defect_transition(*, defect: Defect, status: str, actor, note: str = "") -> 
     """Move a defect along its workflow. Marking it fixed queues retests of the failed
     executions it blocks; verifying it needs a passing retest where UAT found it."""
     policy_require(can_triage(actor, defect), "triage")
-    defect = Defect.objects.select_for_update().get(pk=defect.pk)
+    # NO KEY: a failed retest that links this defect holds its plan's counter, which
+    # this transition waits for, and its link's foreign key check needs KEY SHARE on
+    # this row at commit; a full FOR UPDATE here would deadlock with it.
+    defect = Defect.objects.select_for_update(no_key=True).get(pk=defect.pk)
     if status not in DefectStatus.values:
         raise ValidationError(f"Unknown defect status {status!r}.")
     if not defect.can_move_to(status):
