@@ -13,7 +13,7 @@ help:
 	@echo "make run     install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make seed    install, migrate and load the Acme CRM demo into an empty database"
 	@echo "make test    install and run the whole test suite"
-	@echo "make lint    ruff lint and format check"
+	@echo "make lint    ruff lint and format check, and the apps' import layers"
 	@echo "make bench   time pages, writes, reports and API at 10,000 and 100,000 executions"
 	@echo "make load    a crowd of simulated testers against gunicorn for a fixed time"
 	@echo "make format  apply ruff formatting and safe fixes"
@@ -58,6 +58,7 @@ load: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .
