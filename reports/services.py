@@ -25,7 +25,7 @@ from .charts import plan_charts
 from .criteria import criteria_evaluate, decision_of
 from .currency import report_is_current
 from .emails import report_emails_abandon
-from .evidence import EVIDENCE_PACKAGE
+from .evidence_packages import EVIDENCE_PACKAGE
 from .fingerprint import plan_fingerprint
 from .gate import gate_refresh
 from .jobs import Job, job_claim, job_enqueue, job_sweep

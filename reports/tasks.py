@@ -87,7 +87,7 @@ def reminders_task(self, day: str | None = None) -> int:
 def evidence_package_build(package_id: int) -> None:
     """Build the evidence package ``package_id`` (does nothing unless it is pending, or
     running with its worker dead)."""
-    from .evidence import evidence_package_build_now
+    from .evidence_packages import evidence_package_build_now
 
     evidence_package_build_now(package_id=package_id)
 
@@ -97,6 +97,6 @@ def evidence_package_build(package_id: int) -> None:
 )
 def stale_signoffs_task(self) -> int:
     """Tell signers whose sign-off went stale that a new report is needed (beat)."""
-    from .stale import stale_signoffs_notify
+    from .stale_notices import stale_signoffs_notify
 
     return _mail_task(self, stale_signoffs_notify)

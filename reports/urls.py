@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import signing, views
+from . import signing_page, views
 
 app_name = "reports"
 
@@ -16,7 +16,7 @@ urlpatterns = [
     ),
     path("<uuid:uuid>/", views.report, name="report"),
     path("<uuid:uuid>/pdf/", views.report_pdf, name="report_pdf"),
-    path("<uuid:uuid>/signed.pdf", signing.report_signed_pdf, name="report_signed_pdf"),
-    path("<uuid:uuid>/sign/", signing.report_sign, name="report_sign"),
+    path("<uuid:uuid>/signed.pdf", signing_page.report_signed_pdf, name="report_signed_pdf"),
+    path("<uuid:uuid>/sign/", signing_page.report_sign, name="report_sign"),
     path("email-settings/", views.email_settings, name="email_settings"),
 ]

@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.middleware import OPEN_VIEWS
 from accounts.models import Invitation, Role
-from reports.evidence import evidence_package_build_now
+from reports.evidence_packages import evidence_package_build_now
 from reports.models import EvidencePackage
 from tests.factories import (
     AcceptanceReportFactory,

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reports.criteria import criteria_evaluate
-from reports.evidence import evidence_package_build_now
+from reports.evidence_packages import evidence_package_build_now
 from reports.metrics import plan_metrics
 from reports.models import EvidencePackage
 from tests.factories import DefectFactory, PlanFactory, WaiverFactory

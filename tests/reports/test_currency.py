@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from reports.currency import CURRENT, STALE, report_stale_reason, report_state
-from reports.evidence import evidence_package_build_now
+from reports.evidence_packages import evidence_package_build_now
 from reports.fingerprint import plan_fingerprint
 from reports.gate import gate_evaluate
 from reports.models import EvidencePackage, SignOff

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from reports.evidence import evidence_package_build_now, evidence_package_request
+from reports.evidence_packages import evidence_package_build_now, evidence_package_request
 from reports.fingerprint import plan_fingerprint
 from reports.models import EvidencePackage
 from reports.signoffs import signoff_sign
@@ -220,7 +220,7 @@ def test_the_api_answers_with_the_package_being_built(lead, release):
 
 
 def test_a_failed_build_keeps_its_error(release, lead, monkeypatch):
-    from reports import evidence
+    from reports import evidence_packages as evidence
 
     def broken(package, release):
         raise OSError("disk full")

@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from reports import evidence, services
-from reports.evidence import evidence_package_build_now, evidence_package_request
+from reports import evidence_packages as evidence
+from reports import services
+from reports.evidence_packages import evidence_package_build_now, evidence_package_request
 from reports.models import AcceptanceReport, EmailDelivery, EvidencePackage, WebhookDelivery
 from reports.services import (
     QUEUE_DOWN,

@@ -25,7 +25,7 @@ from django.db import connection
 from pypdf import PdfReader
 
 from accounts.models import Role
-from reports.evidence import evidence_package_request
+from reports.evidence_packages import evidence_package_request
 from reports.models import AcceptanceReport, EmailDelivery, EvidencePackage
 from reports.services import (
     jobs_sweep,

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.factories import ExecutionFactory
-from uat.evidence import sniff_content_type
+from uat.evidence_files import sniff_content_type
 from uat.services import evidence_attach
 
 pytestmark = pytest.mark.django_db

@@ -122,7 +122,7 @@ class TestPlanAssign:
         created = services.plan_assign(plan=plan, cohort=cohort, actor=lead, testers_per_case=2)
         assert len(created) == 4
         assert len({(e.case_id, e.tester_id) for e in created}) == 4
-        assert Execution.objects.latest().count() == 2
+        assert Execution.objects.counting().count() == 2
 
     def test_running_it_twice_assigns_nothing_new(self, plan, cohort, lead):
         scoped_cases(plan, 4)
@@ -197,7 +197,7 @@ class TestPlanAssign:
         created = services.plan_assign(plan=plan, cohort=cohort, actor=lead, testers_per_case=2)
         assert len(created) == 1
         assert not created[0].is_latest
-        assert Execution.objects.latest().get() == passed
+        assert Execution.objects.counting().get() == passed
 
 
 class TestPlanClone:
@@ -370,7 +370,7 @@ class TestExecutionRecord:
         services.execution_record(execution=execution, actor=execution.tester)
         record_steps(other, "failed")
         services.execution_record(execution=other, actor=other.tester)
-        assert Execution.objects.latest().get() == other
+        assert Execution.objects.counting().get() == other
 
     def test_a_stale_finish_is_refused(self, execution):
         stale = Execution.objects.get(pk=execution.pk)
@@ -570,7 +570,7 @@ def test_a_pass_before_the_fix_proves_nothing(plan, cohort, testers, execution, 
 
     # The fix still gets its retest, and that retest now decides the case.
     retest = Execution.objects.get(retest_of=execution)
-    assert Execution.objects.latest().get(case=execution.case) == retest
+    assert Execution.objects.counting().get(case=execution.case) == retest
     record_steps(retest, "passed", "passed", "passed")
     services.execution_record(execution=retest, actor=retest.tester)
     services.defect_transition(defect=defect, status="verified", actor=lead)
@@ -590,4 +590,4 @@ def test_two_failures_of_one_case_give_two_retests_and_one_counts(
     services.defect_transition(defect=defect, status="fixed", actor=lead)
     retests = Execution.objects.filter(retest_of__in=[execution, second])
     assert {r.tester for r in retests} == {testers[0], testers[1]}
-    assert Execution.objects.latest().filter(case=execution.case).count() == 1
+    assert Execution.objects.counting().filter(case=execution.case).count() == 1

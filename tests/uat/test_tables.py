@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
-from reports.evidence import evidence_package_build_now
+from reports.evidence_packages import evidence_package_build_now
 from reports.models import EvidencePackage
 from tests.admin_support import post_action
 from tests.factories import (

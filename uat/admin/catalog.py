@@ -42,7 +42,7 @@ class ReleaseAdmin(GreenlightAdmin):
         description="Build evidence package (zip for auditors)",
     )
     def build_evidence_package(self, request, queryset):
-        from reports.evidence import evidence_package_request
+        from reports.evidence_packages import evidence_package_request
 
         refused = [r for r in queryset if not can_build_evidence_package(request.user, r)]
         if refused:

@@ -5,7 +5,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from reports.api import PlanReportsView, ReportViewSet
-from reports.evidence_api import (
+from reports.evidence_packages_api import (
     EvidencePackageFileView,
     EvidencePackageView,
     ReleaseEvidencePackageView,

@@ -38,8 +38,9 @@ class ExecutionQuerySet(models.QuerySet):
     def finished(self) -> "ExecutionQuerySet":
         return self.filter(status__in=FINAL_STATUSES)
 
-    def latest(self) -> "ExecutionQuerySet":
-        """The execution that counts for each (plan, case); older ones are history."""
+    def counting(self) -> "ExecutionQuerySet":
+        """The execution that counts for each (plan, case); older ones are history.
+        (Not ``latest()``: Django's ``QuerySet.latest()`` returns one row.)"""
         return self.filter(is_latest=True)
 
     def visible_to(self, user) -> "ExecutionQuerySet":

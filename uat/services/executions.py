@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ..audit import event_record
-from ..evidence import ACCEPTED, sniff_content_type
+from ..evidence_files import ACCEPTED, sniff_content_type
 from ..models import (
     Defect,
     Evidence,

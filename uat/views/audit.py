@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from reports.evidence import evidence_package_request
+from reports.evidence_packages import evidence_package_request
 from reports.models import EvidencePackage, ReportStatus
 
 from ..models import Event, Release

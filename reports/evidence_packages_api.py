@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from uat.policy import can_build_evidence_package, policy_require
 from uat.views.audit import release_for_audit
 
-from .evidence import evidence_package_request
+from .evidence_packages import evidence_package_request
 from .models import EvidencePackage, ReportStatus
 
 
