@@ -134,7 +134,7 @@ class EvidencePackageAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
     def download(self, package: EvidencePackage) -> str:
         if not package.file:
             return "—"
-        url = reverse("evidence-package-download", args=[package.uuid])
+        url = reverse("uat:evidence_package_download", args=[package.uuid])
         return format_html('<a href="{}">Download the zip</a>', url)
 
 

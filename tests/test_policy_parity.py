@@ -298,7 +298,7 @@ ACTIONS: dict[str, Action] = {
         "evidence_package.requested",
         frozenset({"lead", "stakeholder"}),
         lambda world, user: policy.can_build_evidence_package(user, world["release"]),
-        page=page_post("evidence-package-create", release_id),
+        page=page_post("uat:evidence_package_create", release_id),
         api=api_post("release-evidence-package", lambda world: [world["release"].pk]),
         admin=admin_action("uat.release", "build_evidence_package", lambda world: world["release"]),
     ),
@@ -307,7 +307,7 @@ ACTIONS: dict[str, Action] = {
         frozenset({"stakeholder"}),
         lambda world, user: policy.can_waive(user, world["release"]),
         page=page_post(
-            "release-waiver-grant",
+            "uat:waiver_grant",
             lambda world: {"release_id": world["release"].pk, "defect_id": world["defect"].pk},
             lambda world, user: {
                 f"d{world['defect'].pk}-reason": "Known, with a workaround",
@@ -323,7 +323,7 @@ ACTIONS: dict[str, Action] = {
         frozenset({"stakeholder"}),
         lambda world, user: policy.can_waive(user, world["waiver"].release),
         page=page_post(
-            "release-waiver-revoke",
+            "uat:waiver_revoke",
             lambda world: {"release_id": world["release"].pk, "waiver_id": world["waiver"].pk},
         ),
         api=api_post("waiver-revoke", lambda world: [world["waiver"].pk]),
@@ -520,7 +520,7 @@ def test_a_tester_named_as_signer_builds_no_evidence_package_anywhere(world, cli
     PlanSignoffRoleFactory(plan=world["plan"], role="compliance", signers=[tester])
     assert not policy.can_build_evidence_package(tester, world["release"])
     client.force_login(tester)
-    page = client.post(reverse("evidence-package-create", kwargs=release_id(world)))
+    page = client.post(reverse("uat:evidence_package_create", kwargs=release_id(world)))
     api = APIClient()
     api.force_authenticate(tester)
     answer = api.post(reverse("release-evidence-package", args=[world["release"].pk]))

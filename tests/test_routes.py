@@ -112,11 +112,11 @@ ROUTES: dict[str, Rule] = {
         method="post",
     ),
     # The audit trail and the evidence package: QA leads and the release's stakeholders.
-    "release-audit": Rule(expect(lead=200, stakeholder=200), kwargs=release),
-    "evidence-package-create": Rule(
+    "uat:release_audit": Rule(expect(lead=200, stakeholder=200), kwargs=release),
+    "uat:evidence_package_create": Rule(
         expect(lead=302, stakeholder=302), kwargs=release, method="post"
     ),
-    "evidence-package-download": Rule(
+    "uat:evidence_package_download": Rule(
         expect(lead=200, stakeholder=200),
         kwargs=lambda world: {"package_uuid": world["package"].uuid},
     ),
@@ -149,8 +149,8 @@ ROUTES: dict[str, Rule] = {
     # Everyone with a role sets their own email preferences.
     "reports:email_settings": Rule(expect(lead=200, tester=200, beta_tester=200, stakeholder=200)),
     # Waivers: QA leads and stakeholders see them; only stakeholders grant and revoke.
-    "release-waivers": Rule(expect(lead=200, stakeholder=200), kwargs=release),
-    "release-waiver-grant": Rule(
+    "uat:release_waivers": Rule(expect(lead=200, stakeholder=200), kwargs=release),
+    "uat:waiver_grant": Rule(
         expect(lead=403, stakeholder=400),  # posted empty: the form says what is missing
         kwargs=lambda world: {
             "release_id": world["run"].plan.release_id,
@@ -158,7 +158,7 @@ ROUTES: dict[str, Rule] = {
         },
         method="post",
     ),
-    "release-waiver-revoke": Rule(
+    "uat:waiver_revoke": Rule(
         expect(lead=403, stakeholder=302),
         kwargs=lambda world: {
             "release_id": world["run"].plan.release_id,

@@ -11,7 +11,6 @@ from accounts.models import Role
 from .api.docs import ApiDocsView
 from .api.errors import error_body
 from .health import healthz
-from .views import audit, waivers
 
 admin.site.site_header = "Greenlight"
 admin.site.site_title = "Greenlight"
@@ -50,28 +49,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
-    path("releases/<int:release_id>/audit/", audit.release_audit, name="release-audit"),
-    path("releases/<int:release_id>/waivers/", waivers.release_waivers, name="release-waivers"),
-    path(
-        "releases/<int:release_id>/waivers/defects/<int:defect_id>/",
-        waivers.waiver_create,
-        name="release-waiver-grant",
-    ),
-    path(
-        "releases/<int:release_id>/waivers/<int:waiver_id>/revoke/",
-        waivers.waiver_end,
-        name="release-waiver-revoke",
-    ),
-    path(
-        "releases/<int:release_id>/evidence-package/",
-        audit.evidence_package_create,
-        name="evidence-package-create",
-    ),
-    path(
-        "evidence-packages/<uuid:package_uuid>/",
-        audit.evidence_package_download,
-        name="evidence-package-download",
-    ),
     path("api/v1/", include("uat.api.urls")),
     path("reports/", include("reports.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -115,7 +115,7 @@ def test_only_leads_and_stakeholders_download_it(client, request, release, lead,
     package = EvidencePackage.objects.create(release=release, requested_by=lead)
     evidence_package_build_now(package_id=package.pk)
     client.force_login(request.getfixturevalue(persona))
-    response = client.get(reverse("evidence-package-download", args=[package.uuid]))
+    response = client.get(reverse("uat:evidence_package_download", args=[package.uuid]))
     assert response.status_code == status
     if status == 200:
         assert response["Content-Disposition"].startswith("attachment;")
@@ -126,10 +126,10 @@ def test_the_audit_page_builds_one(
 ):
     client.force_login(stakeholder)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("evidence-package-create", args=[release.pk]))
+        response = client.post(reverse("uat:evidence_package_create", args=[release.pk]))
     assert response.status_code == 302
     assert EvidencePackage.objects.get().status == "ready"
-    assert client.get(reverse("evidence-package-create", args=[release.pk])).status_code == 405
+    assert client.get(reverse("uat:evidence_package_create", args=[release.pk])).status_code == 405
 
 
 def _tables(release, lead) -> dict[str, list[dict[str, str]]]:
@@ -199,7 +199,7 @@ def test_the_database_holds_one_package_in_the_making_per_release(release, lead)
 
 def test_the_audit_page_says_when_one_is_being_built_already(client, lead, release):
     client.force_login(lead)
-    url = reverse("evidence-package-create", args=[release.pk])
+    url = reverse("uat:evidence_package_create", args=[release.pk])
     first = client.post(url, follow=True).content.decode()
     assert "Building the evidence package" in first
     again = client.post(url, follow=True).content.decode()

@@ -478,7 +478,7 @@ def test_asking_for_a_package_while_the_broker_is_down_saves_it_and_says_so(
 ):
     client.force_login(lead)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("evidence-package-create", args=[plan.release.pk]))
+        response = client.post(reverse("uat:evidence_package_create", args=[plan.release.pk]))
     assert response.status_code == 302
     package = EvidencePackage.objects.get()
     assert (package.status, package.error) == ("pending", evidence.QUEUE_DOWN)
@@ -555,7 +555,7 @@ def test_the_answer_to_a_package_request_says_it_waits_for_the_job_queue(
     # On the page: the message says it waits, and none claims it is being built.
     EvidencePackage.objects.all().delete()
     client.force_login(lead)
-    page = client.post(reverse("evidence-package-create", args=[plan.release.pk]), follow=True)
+    page = client.post(reverse("uat:evidence_package_create", args=[plan.release.pk]), follow=True)
     text = page.content.decode()
     assert text.count(evidence.QUEUE_DOWN) == 2  # the message and the package's line
     assert "Building the evidence package" not in text

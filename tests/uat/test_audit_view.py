@@ -22,7 +22,7 @@ def release(stakeholder, lead):
 
 def url(release, **params):
     query = "&".join(f"{key}={value}" for key, value in params.items())
-    return reverse("release-audit", args=[release.pk]) + (f"?{query}" if query else "")
+    return reverse("uat:release_audit", args=[release.pk]) + (f"?{query}" if query else "")
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,7 @@ def test_the_admin_exports_keep_formulas_text(tricky, client, lead):
 def test_the_audit_csv_is_the_evidence_packages_audit_table(tricky, client, lead):
     release = tricky.plan.release
     client.force_login(lead)
-    response = client.get(reverse("release-audit", args=[release.pk]), {"format": "csv"})
+    response = client.get(reverse("uat:release_audit", args=[release.pk]), {"format": "csv"})
     audit = _csv(b"".join(response.streaming_content))
     assert [row["object"] for row in audit] == ["'" + TITLE]
     package = EvidencePackage.objects.create(release=release, requested_by=lead)

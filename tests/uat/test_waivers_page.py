@@ -20,7 +20,7 @@ def release(stakeholder):
 
 
 def waive(client, release, defect, **data):
-    url = reverse("release-waiver-grant", args=[release.pk, defect.pk])
+    url = reverse("uat:waiver_grant", args=[release.pk, defect.pk])
     return client.post(url, {f"d{defect.pk}-{key}": value for key, value in data.items()})
 
 
@@ -34,7 +34,7 @@ def test_a_stakeholder_waives_an_open_defect_until_a_day(client, stakeholder, re
     assert waiver.granted_by == stakeholder
     assert timezone.localtime(waiver.expires_at).date() == day + dt.timedelta(days=1)
     assert Event.objects.filter(verb="waiver.granted").exists()
-    page = client.get(reverse("release-waivers", args=[release.pk]))
+    page = client.get(reverse("uat:release_waivers", args=[release.pk]))
     assert defect not in [row[0] for row in page.context["rows"]]
     assert b"active" in page.content
 
@@ -53,7 +53,7 @@ def test_a_bad_waiver_shows_its_errors_and_saves_nothing(client, stakeholder, re
 def test_a_stakeholder_revokes_a_waiver(client, stakeholder, release):
     waiver = WaiverFactory(defect=DefectFactory(release=release), granted_by=stakeholder)
     client.force_login(stakeholder)
-    client.post(reverse("release-waiver-revoke", args=[release.pk, waiver.pk]))
+    client.post(reverse("uat:waiver_revoke", args=[release.pk, waiver.pk]))
     waiver.refresh_from_db()
     assert waiver.revoked_at is not None
 
@@ -61,14 +61,14 @@ def test_a_stakeholder_revokes_a_waiver(client, stakeholder, release):
 def test_a_qa_lead_sees_but_does_not_waive(client, lead, release):
     defect = DefectFactory(release=release)
     client.force_login(lead)
-    assert client.get(reverse("release-waivers", args=[release.pk])).status_code == 200
+    assert client.get(reverse("uat:release_waivers", args=[release.pk])).status_code == 200
     response = waive(client, release, defect, reason="x", expires_on=timezone.localdate())
     assert response.status_code == 403
 
 
 def test_runs_a_fixed_number_of_queries(client, stakeholder, release, django_assert_num_queries):
     client.force_login(stakeholder)
-    url = reverse("release-waivers", args=[release.pk])
+    url = reverse("uat:release_waivers", args=[release.pk])
     client.get(url)
     with django_assert_num_queries(7):
         client.get(url)

@@ -117,7 +117,7 @@ def evidence_package_create(request, release_id: int):
             "An evidence package of this release is being built already; "
             "it is listed below when ready.",
         )
-    return redirect("release-audit", release_id=release.pk)
+    return redirect("uat:release_audit", release_id=release.pk)
 
 
 @login_required

@@ -1,8 +1,9 @@
-"""The tester pages. Every route here needs an entry in tests/test_routes.py."""
+"""The tester and stakeholder pages of the testing work, under the ``uat`` namespace.
+Every route here needs an entry in tests/test_routes.py."""
 
 from django.urls import path
 
-from . import defects, work
+from . import audit, defects, waivers, work
 
 app_name = "uat"
 urlpatterns = [
@@ -20,4 +21,27 @@ urlpatterns = [
     path("defects/mine/", defects.my_defects, name="my_defects"),
     path("defects/<int:pk>/", defects.defect_detail, name="defect"),
     path("defects/<int:pk>/transition/", defects.defect_transition, name="defect_transition"),
+    # A release's audit trail, evidence packages and waivers (QA leads, stakeholders).
+    path("releases/<int:release_id>/audit/", audit.release_audit, name="release_audit"),
+    path(
+        "releases/<int:release_id>/evidence-package/",
+        audit.evidence_package_create,
+        name="evidence_package_create",
+    ),
+    path(
+        "evidence-packages/<uuid:package_uuid>/",
+        audit.evidence_package_download,
+        name="evidence_package_download",
+    ),
+    path("releases/<int:release_id>/waivers/", waivers.release_waivers, name="release_waivers"),
+    path(
+        "releases/<int:release_id>/waivers/defects/<int:defect_id>/",
+        waivers.waiver_create,
+        name="waiver_grant",
+    ),
+    path(
+        "releases/<int:release_id>/waivers/<int:waiver_id>/revoke/",
+        waivers.waiver_end,
+        name="waiver_revoke",
+    ),
 ]

@@ -89,7 +89,7 @@ def waiver_create(request, release_id: int, defect_id: int):
             service_error_add(form, error)
         else:
             messages.success(request, f"{defect.reference} is waived for {release}.")
-            return redirect("release-waivers", release_id=release.pk)
+            return redirect("uat:release_waivers", release_id=release.pk)
     return _page(request, release, {defect.pk: form}, status=400)
 
 
@@ -105,4 +105,4 @@ def waiver_end(request, release_id: int, waiver_id: int):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"The waiver of {waiver.defect.reference} is revoked.")
-    return redirect("release-waivers", release_id=release.pk)
+    return redirect("uat:release_waivers", release_id=release.pk)
