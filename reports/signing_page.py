@@ -15,17 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from reports.signoffs import SigningLocked, signoff_sign
 from uat.models import PlanSignoffRole
+from uat.policy import signable_roles
 from uat.views.forms import service_error_add
 
 from .currency import report_stale_reason, signoffs_with_state
 from .models import SignOff
 from .services import report_pdf
 from .views import report_for
-
-
-def held_roles(user, plan_id: int) -> list[PlanSignoffRole]:
-    """The plan's required sign-off roles ``user`` is a named signer of. 1 query."""
-    return list(PlanSignoffRole.objects.filter(plan_id=plan_id, signers=user).order_by("role"))
 
 
 class SignForm(forms.Form):
@@ -69,7 +65,7 @@ def report_sign(request, uuid):
     """Sign a report for a role one holds. Only a named signer of a required role of the
     report's plan gets the page (others who see the report get 403)."""
     report = report_for(request.user, uuid)
-    roles = held_roles(request.user, report.plan_id)
+    roles = list(signable_roles(request.user, report.plan).order_by("role"))
     if not roles:
         raise PermissionDenied("You hold no sign-off role of this plan.")
     stale_reason = report_stale_reason(report) if report.is_ready else None

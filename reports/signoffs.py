@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from uat.audit import event_record
 from uat.models import Event, PlanSignoffRole
+from uat.policy import can_sign
 
 from .currency import report_stale_reason
 from .gate import gate_refresh
@@ -50,14 +51,10 @@ def signing_locked_until(user) -> dt.datetime | None:
 
 
 def _check_authority(*, report, signer, role: str) -> PlanSignoffRole:
-    required = (
-        PlanSignoffRole.objects.filter(plan_id=report.plan_id, role=role)
-        .prefetch_related("signers")
-        .first()
-    )
+    required = PlanSignoffRole.objects.filter(plan_id=report.plan_id, role=role).first()
     if required is None:
         raise ValidationError({"role": "This plan does not require that sign-off."})
-    if signer not in required.signers.all():
+    if not can_sign(signer, report.plan, role):
         raise PermissionDenied(
             f"You do not hold the {required.get_role_display()} sign-off for this plan."
         )

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from uat.access import sees_everything
 from uat.audit import event_record
 from uat.models import Execution, Plan, Release, Requirement
-from uat.policy import can_request_report, policy_require
+from uat.policy import can_request_report, can_sign, policy_require
 
 from .charts import plan_charts
 from .criteria import criteria_evaluate, decision_of
@@ -193,20 +193,18 @@ def requirement(request, plan_id: int, requirement_id: int):
 @require_GET
 def report(request, uuid):
     """The report as built, and below it, live, every sign-off on it with its state."""
-    from uat.models import PlanSignoffRole
-
     report = report_for(request.user, uuid)
     states = report_states([report])
     state = states.get(report.pk)
     signoffs = signoffs_with_state(
         report.signoffs.select_related("report").order_by("signed_at", "pk"), known=states
     )
-    can_sign = PlanSignoffRole.objects.filter(plan_id=report.plan_id, signers=request.user).exists()
+    may_sign = can_sign(request.user, report.plan)
     context = {
         "report": report,
         "stale": state == STALE,
         "signoffs": signoffs,
-        "can_sign": can_sign and report.is_ready,
+        "can_sign": may_sign and report.is_ready,
     }
     return render(request, "reports/report.html", context)
 

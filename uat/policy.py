@@ -109,10 +109,6 @@ def audit_releases(user):
     return Release.objects.filter(stake_releases(user))
 
 
-def can_see_audit(user, release) -> bool:
-    return audit_releases(user).filter(pk=release.pk).exists()
-
-
 def can_build_evidence_package(user, release=None) -> bool:
     """Of ``release``; without one, of some release (whether to offer the action)."""
     if sees_everything(user):
@@ -130,11 +126,17 @@ def can_waive(user, release=None) -> bool:
     return administrator or release is None or holds_stake(user, release)
 
 
+def signable_roles(user, plan):
+    """The required sign-off roles of ``plan`` that ``user`` may sign: those naming them
+    as a signer. A QuerySet of ``PlanSignoffRole``."""
+    if not _active(user):
+        return plan.signoff_roles.none()
+    return plan.signoff_roles.filter(signers=user)
+
+
 def can_sign(user, plan, role: str | None = None) -> bool:
     """A named signer of ``role`` (of any required role, without one) of ``plan``."""
-    if not _active(user):
-        return False
-    roles = plan.signoff_roles.filter(signers=user)
+    roles = signable_roles(user, plan)
     return (roles.filter(role=role) if role else roles).exists()
 
 
