@@ -18,7 +18,7 @@ from django.urls import reverse
 from uat.models import SignOff
 
 from .currency import STALE, newest_ready_reports, report_states, signoffs_with_state
-from .emails import _send_all, delivery_send
+from .emails import deliveries_send, delivery_send
 from .models import AcceptanceReport, DeliveryStatus, EmailDelivery
 
 
@@ -93,4 +93,4 @@ def stale_signoffs_notify(*, final: bool = False) -> int:
     def send(delivery: EmailDelivery) -> bool:
         return delivery_send(delivery=delivery, name="signoff_stale", context=contexts[delivery.pk])
 
-    return _send_all(deliveries, send, final=final)
+    return deliveries_send(deliveries, send, final=final)

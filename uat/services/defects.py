@@ -19,8 +19,6 @@ from ..models import (
 )
 from ..models.defects import is_web_address
 from ..policy import can_record, can_report_escaped_defect, can_triage, policy_require
-from .cases import _current_versions
-from .executions import _step_count
 
 
 def _defect_errors(title: str, severity: str, external_url: str = "") -> dict[str, str]:
@@ -49,7 +47,7 @@ def defect_report(
     """Report a defect found while running ``execution`` and link the two."""
     policy_require(can_record(actor, execution), "record")
     errors = _defect_errors(title, severity, external_url)
-    if step_position is not None and not 1 <= step_position <= _step_count(execution):
+    if step_position is not None and not 1 <= step_position <= execution.case_version.step_count:
         errors["step_position"] = f"This case has no step {step_position}."
     if errors:
         raise ValidationError(errors)
@@ -194,7 +192,7 @@ def defect_retests_queue(*, defect: Defect, actor) -> list[Execution]:
     )
     if not failed:
         return []
-    versions = _current_versions(execution.case_id for execution in failed)
+    versions = CaseVersion.objects.current_by_case(execution.case_id for execution in failed)
     pairs = {(execution.plan_id, execution.case_id) for execution in failed}
     same_case = Q()
     for plan_id, case_id in pairs:
