@@ -59,6 +59,21 @@ class UserChangeForm(BaseUserChangeForm):
         model = User
         fields = "__all__"
 
+    def clean(self):
+        # Making someone external (or internal) must not leave them in a cohort that
+        # takes the other kind of person.
+        cleaned = super().clean()
+        if "is_external" in self.changed_data and self.instance.pk:
+            external = cleaned.get("is_external", False)
+            refusals = sorted(
+                f"{cohort.name}: {error}"
+                for cohort in self.instance.cohorts.all()
+                if (error := cohort.kind_error(external=external))
+            )
+            if refusals:
+                self.add_error("is_external", refusals)
+        return cleaned
+
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):

@@ -40,8 +40,9 @@ def invitation_send(*, email: str, cohort: Cohort, actor, days: int | None = Non
         validate_email(email)
     except ValidationError:
         raise ValidationError({"email": "Enter a valid email address."}) from None
-    if cohort.kind != Cohort.Kind.BETA:
-        raise ValidationError({"cohort": "Invitations are for beta cohorts of external users."})
+    # The invitee joins as an external tester, so the cohort must take one.
+    if error := cohort.kind_error(external=True):
+        raise ValidationError({"cohort": f"{error} Invitations are for beta cohorts."})
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(
             {"email": f"{email} already has an account; add them to the cohort in the admin."}
@@ -83,6 +84,9 @@ def invitation_problem(invitation: Invitation | None) -> str:
         )
     if invitation.is_expired:
         return "This invitation has expired. Ask the person who invited you for a new one."
+    # The cohort may have become an alpha cohort since the invitation was sent.
+    if error := invitation.cohort.kind_error(external=True):
+        return f"{error} Ask the person who invited you for a new invitation."
     return ""
 
 

@@ -92,21 +92,19 @@ class PlanAdminForm(forms.ModelForm):
 class CohortMembershipFormSet(forms.BaseInlineFormSet):
     """The members of a cohort, checked against the cohort as submitted.
 
-    ``CohortMembership.clean`` holds the same rule but reads the saved cohort: it skips a
-    cohort being added (no id yet) and misses a kind being changed on this very form.
+    ``CohortMembership.clean`` asks the same ``Cohort.member_error`` of the saved cohort:
+    it skips a cohort being added (no id yet) and misses a kind being changed on this
+    very form, so the formset asks it of the cohort on the form.
     """
 
     def clean(self):
         super().clean()
-        kind = self.instance.kind
         for form in self.forms:
             user = form.cleaned_data.get("user") if form.cleaned_data else None
             if user is None or form.cleaned_data.get("DELETE"):
                 continue
-            if kind == Cohort.Kind.ALPHA and user.is_external:
-                form.add_error("user", "External testers cannot join an alpha cohort.")
-            elif kind == Cohort.Kind.BETA and not user.is_external:
-                form.add_error("user", "Only external testers can join a beta cohort.")
+            if error := self.instance.member_error(user):
+                form.add_error("user", error)
 
 
 class PlanAssignForm(forms.Form):
