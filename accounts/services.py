@@ -24,7 +24,34 @@ from uat.mail import email_send
 from uat.models import Cohort, CohortMembership, Event
 
 from . import two_factor
-from .models import Invitation, Role, User
+from .models import ApiToken, Invitation, Role, User
+
+
+@transaction.atomic
+def api_token_issue(*, user: User, name: str, actor) -> tuple[ApiToken, str]:
+    """Make an API token for ``user`` and audit it; return it with its secret, which is
+    never stored and shown this once. The admin (a token for anyone) and the API (one's
+    own) both issue tokens here."""
+    token, secret = ApiToken.issue(user=user, name=name, created_by=actor)
+    event_record(
+        actor=actor,
+        verb="apitoken.created",
+        obj=token,
+        after={"user": token.user_id, "name": token.name, "prefix": token.key_prefix},
+    )
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor) -> bool:
+    """Revoke ``token``: requests with it are refused from now on. The token stays, so the
+    audit trail can name it. Whether it was revoked now (not already)."""
+    now = timezone.now()
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    if revoked:
+        token.revoked_at = now
+        event_record(actor=actor, verb="apitoken.revoked", obj=token)
+    return bool(revoked)
 
 
 def invitation_link(secret: str) -> str:

@@ -5,7 +5,7 @@ from django.contrib.admin import ActionLocation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ..audit import event_record
+from ..audit import edit_record, event_record
 from ..models import Defect, DefectStatus, Evidence, Execution, StepResult
 from ..services import defect_transition
 from .base import GreenlightAdmin, PlanFilter, ReadOnlyAdminMixin, ReadOnlyInline, ReleaseFilter
@@ -119,12 +119,13 @@ class EvidenceAdmin(GreenlightAdmin):
 
     def delete_model(self, request, obj: Evidence) -> None:
         name, storage = obj.file.name, obj.file.storage
-        event_record(
+        # Audited on the execution, whose evidence it was (and whose release it is).
+        edit_record(
             actor=request.user,
-            verb="evidence.deleted",
             obj=obj.execution,
+            verb="evidence.deleted",
             before={"evidence": obj.original_name, "sha256": obj.sha256},
-            release=obj.execution.plan.release,
+            after=None,
         )
         obj.delete()
         transaction.on_commit(lambda: storage.delete(name))
