@@ -4,7 +4,13 @@ it, and refuses invalid input with a ``ValidationError`` whose message a user ca
 """
 
 from .cases import case_version_record
-from .defects import defect_report, defect_report_escaped, defect_retests_queue, defect_transition
+from .defects import (
+    defect_record,
+    defect_report,
+    defect_report_escaped,
+    defect_retests_queue,
+    defect_transition,
+)
 from .errors import ConcurrentEditError, GateClosedError
 from .executions import evidence_attach, execution_record, execution_step_record
 from .plans import plan_assign, plan_clone
@@ -14,6 +20,7 @@ __all__ = [
     "ConcurrentEditError",
     "GateClosedError",
     "case_version_record",
+    "defect_record",
     "defect_report",
     "defect_report_escaped",
     "defect_retests_queue",
