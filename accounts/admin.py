@@ -27,12 +27,10 @@ from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef
 from django.template.defaultfilters import pluralize
-from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from uat.admin.base import GreenlightAdmin, ReadOnlyAdminMixin
-from uat.audit import event_record
 
 from . import services
 from .models import ApiToken, Invitation, Role, User
@@ -58,6 +56,21 @@ class UserChangeForm(BaseUserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+    def clean(self):
+        # Making someone external (or internal) must not leave them in a cohort that
+        # takes the other kind of person.
+        cleaned = super().clean()
+        if "is_external" in self.changed_data and self.instance.pk:
+            external = cleaned.get("is_external", False)
+            refusals = sorted(
+                f"{cohort.name}: {error}"
+                for cohort in self.instance.cohorts.all()
+                if (error := cohort.kind_error(external=external))
+            )
+            if refusals:
+                self.add_error("is_external", refusals)
+        return cleaned
 
 
 @admin.register(User)
@@ -226,16 +239,10 @@ class ApiTokenAdmin(GreenlightAdmin):
         return False  # revoked tokens stay, so the audit trail can name them
 
     def save_model(self, request, obj, form, change: bool) -> None:
-        token, secret = ApiToken.issue(
-            user=form.cleaned_data["user"], name=form.cleaned_data["name"], created_by=request.user
+        token, secret = services.api_token_issue(
+            user=form.cleaned_data["user"], name=form.cleaned_data["name"], actor=request.user
         )
         obj.pk = token.pk
-        event_record(
-            actor=request.user,
-            verb="apitoken.created",
-            obj=token,
-            after={"user": token.user_id, "name": token.name, "prefix": token.key_prefix},
-        )
         self.message_user(
             request,
             f"Token “{token.name}” for {token.user.email}: {secret} — copy it now; it is "
@@ -249,10 +256,10 @@ class ApiTokenAdmin(GreenlightAdmin):
     @admin.action(permissions=["view"], description="Revoke selected tokens")
     def revoke(self, request, queryset):
         tokens = list(queryset.filter(revoked_at__isnull=True))
-        for token in tokens:
-            ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
-            event_record(actor=request.user, verb="apitoken.revoked", obj=token)
-        self.message_user(request, f"Revoked {len(tokens)} tokens.", messages.SUCCESS)
+        revoked = sum(
+            services.api_token_revoke(token=token, actor=request.user) for token in tokens
+        )
+        self.message_user(request, f"Revoked {revoked} tokens.", messages.SUCCESS)
 
 
 @admin.register(Invitation)

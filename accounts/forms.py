@@ -82,8 +82,9 @@ class InvitationForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The cohorts an invitee, who joins as an external tester, may join.
         self.fields["cohort"].queryset = Cohort.objects.filter(
-            kind=Cohort.Kind.BETA
+            kind=Cohort.Kind.taking(external=True)
         ).select_related("product")
 
 

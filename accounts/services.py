@@ -24,7 +24,34 @@ from uat.mail import email_send
 from uat.models import Cohort, CohortMembership, Event
 
 from . import two_factor
-from .models import Invitation, Role, User
+from .models import ApiToken, Invitation, Role, User
+
+
+@transaction.atomic
+def api_token_issue(*, user: User, name: str, actor) -> tuple[ApiToken, str]:
+    """Make an API token for ``user`` and audit it; return it with its secret, which is
+    never stored and shown this once. The admin (a token for anyone) and the API (one's
+    own) both issue tokens here."""
+    token, secret = ApiToken.issue(user=user, name=name, created_by=actor)
+    event_record(
+        actor=actor,
+        verb="apitoken.created",
+        obj=token,
+        after={"user": token.user_id, "name": token.name, "prefix": token.key_prefix},
+    )
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor) -> bool:
+    """Revoke ``token``: requests with it are refused from now on. The token stays, so the
+    audit trail can name it. Whether it was revoked now (not already)."""
+    now = timezone.now()
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    if revoked:
+        token.revoked_at = now
+        event_record(actor=actor, verb="apitoken.revoked", obj=token)
+    return bool(revoked)
 
 
 def invitation_link(secret: str) -> str:
@@ -40,8 +67,9 @@ def invitation_send(*, email: str, cohort: Cohort, actor, days: int | None = Non
         validate_email(email)
     except ValidationError:
         raise ValidationError({"email": "Enter a valid email address."}) from None
-    if cohort.kind != Cohort.Kind.BETA:
-        raise ValidationError({"cohort": "Invitations are for beta cohorts of external users."})
+    # The invitee joins as an external tester, so the cohort must take one.
+    if error := cohort.kind_error(external=True):
+        raise ValidationError({"cohort": f"{error} Invitations are for beta cohorts."})
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(
             {"email": f"{email} already has an account; add them to the cohort in the admin."}
@@ -83,6 +111,9 @@ def invitation_problem(invitation: Invitation | None) -> str:
         )
     if invitation.is_expired:
         return "This invitation has expired. Ask the person who invited you for a new one."
+    # The cohort may have become an alpha cohort since the invitation was sent.
+    if error := invitation.cohort.kind_error(external=True):
+        return f"{error} Ask the person who invited you for a new invitation."
     return ""
 
 

@@ -91,9 +91,12 @@ def deliveries_give_up(*, deliveries: list[EmailDelivery]) -> int:
     )
 
 
-def _send_all(deliveries: list[EmailDelivery], send, *, final: bool) -> int:
+def deliveries_send(deliveries: list[EmailDelivery], send, *, final: bool) -> int:
     """Send each delivery with ``send(delivery)``; raise ``MailUnavailable`` at the end
-    if any failed transiently, unless this is the last try, which gives up on them."""
+    if any failed transiently, unless this is the last try, which gives up on them.
+
+    The one send loop of every email batch: report-ready, digests, reminders and the
+    stale sign-off notices (``reports.stale``)."""
     sent, failures = 0, []
     for delivery in deliveries:
         try:
@@ -177,7 +180,7 @@ def report_emails_send(*, report_id: int, final: bool = False) -> int:
             delivery=delivery, name="report_ready", context=context, attachments=[pdf]
         )
 
-    sent = _send_all(pending, send, final=final)
+    sent = deliveries_send(pending, send, final=final)
     report_emails_done(report=report)
     return sent
 
@@ -270,7 +273,7 @@ def digest_send(*, day: dt.date, final: bool = False) -> int:
         return delivery_send(delivery=delivery, name="digest", context=context)
 
     pending = [d for d in deliveries.values() if d.status == DeliveryStatus.PENDING]
-    return _send_all(pending, send, final=final)
+    return deliveries_send(pending, send, final=final)
 
 
 # ---------------------------------------------------------------------------- reminders
@@ -319,4 +322,4 @@ def reminders_send(*, day: dt.date, final: bool = False) -> int:
         return delivery_send(delivery=delivery, name="reminder", context=context)
 
     pending = [d for d in deliveries if d.status == DeliveryStatus.PENDING]
-    return _send_all(pending, send, final=final)
+    return deliveries_send(pending, send, final=final)

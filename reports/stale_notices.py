@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from .currency import STALE, newest_ready_reports, report_states, signoffs_with_state
-from .emails import _send_all, delivery_send
+from .emails import deliveries_send, delivery_send
 from .models import AcceptanceReport, DeliveryStatus, EmailDelivery, SignOff
 
 
@@ -91,4 +91,4 @@ def stale_signoffs_notify(*, final: bool = False) -> int:
     def send(delivery: EmailDelivery) -> bool:
         return delivery_send(delivery=delivery, name="signoff_stale", context=contexts[delivery.pk])
 
-    return _send_all(deliveries, send, final=final)
+    return deliveries_send(deliveries, send, final=final)

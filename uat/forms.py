@@ -2,9 +2,10 @@
 scope, a cohort and its members, and the input of the plan actions."""
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
-from .models import Case, CaseStep, Cohort, Plan, Release
+from .models import Case, CaseStep, Cohort, Defect, Plan, Release
+from .services import defect_record, defect_report_escaped
 
 
 def _other_product(rows, product_id: int, label) -> list[str]:
@@ -92,21 +93,19 @@ class PlanAdminForm(forms.ModelForm):
 class CohortMembershipFormSet(forms.BaseInlineFormSet):
     """The members of a cohort, checked against the cohort as submitted.
 
-    ``CohortMembership.clean`` holds the same rule but reads the saved cohort: it skips a
-    cohort being added (no id yet) and misses a kind being changed on this very form.
+    ``CohortMembership.clean`` asks the same ``Cohort.member_error`` of the saved cohort:
+    it skips a cohort being added (no id yet) and misses a kind being changed on this
+    very form, so the formset asks it of the cohort on the form.
     """
 
     def clean(self):
         super().clean()
-        kind = self.instance.kind
         for form in self.forms:
             user = form.cleaned_data.get("user") if form.cleaned_data else None
             if user is None or form.cleaned_data.get("DELETE"):
                 continue
-            if kind == Cohort.Kind.ALPHA and user.is_external:
-                form.add_error("user", "External testers cannot join an alpha cohort.")
-            elif kind == Cohort.Kind.BETA and not user.is_external:
-                form.add_error("user", "Only external testers can join a beta cohort.")
+            if error := self.instance.member_error(user):
+                form.add_error("user", error)
 
 
 class PlanAssignForm(forms.Form):
@@ -143,3 +142,64 @@ class PlanCloneForm(forms.Form):
             .exclude(plans__stage=plan.stage)
             .select_related("product")
         )
+
+
+class DefectAdminForm(forms.ModelForm):
+    """The defect form of the admin. A new defect is recorded by its service, once the
+    form is otherwise valid: ``defect_report_escaped`` for one found in production,
+    ``defect_record`` for one found in UAT. Their refusals become this form's errors, and
+    the admin adopts the defect the service made (``self.defect``). The admin's page runs
+    in one transaction, so a defect made here never outlives a refused request.
+
+    ``actor`` is set on the class by ``DefectAdmin.get_form``."""
+
+    actor = None
+    defect: Defect | None = None
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and self.instance.pk is None and not self.errors:
+            # The services ask the policy (``can_log_defect``, ``can_report_escaped_defect``)
+            # of whoever holds the admin's add permission; a refusal is the form's error.
+            try:
+                self.defect = self._record()
+            except PermissionDenied as refusal:
+                self.add_error(None, str(refusal))
+            except ValidationError as error:
+                self._refused(error)
+
+    def _record(self) -> Defect:
+        data = self.cleaned_data
+        common = {
+            "release": data["release"],
+            "actor": self.actor,
+            "title": data["title"],
+            "severity": data["severity"],
+            "steps_to_reproduce": data.get("steps_to_reproduce", ""),
+            "build": data.get("build", ""),
+            "external_key": data.get("external_key", ""),
+            "external_url": data.get("external_url", ""),
+        }
+        if data.get("found_in") != Defect.FoundIn.PRODUCTION:
+            return defect_record(
+                **common,
+                executions=data.get("executions") or (),
+                step_position=data.get("step_position"),
+                environment=data.get("environment"),
+            )
+        # What production saw has no UAT run to link, nor a step or a UAT environment.
+        uat_only = {
+            name: "A defect found in production has no UAT executions, step or environment."
+            for name in ("executions", "step_position", "environment")
+            if data.get(name)
+        }
+        if uat_only:
+            raise ValidationError(uat_only)
+        return defect_report_escaped(**common)
+
+    def _refused(self, error: ValidationError) -> None:
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for field, messages in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)

@@ -13,6 +13,9 @@ The rules (the README's roles table says the same in words):
   runs of their own (a JUnit upload makes the uploader the tester).
 - **report an escaped defect** (found in production) on a release: internal staff —
   QA leads, testers (support agents hear of them first) and stakeholders.
+- **log a defect found in UAT** on behalf of its testers (in the admin: from a call, a
+  feedback thread, a run they watched), linked to the executions that found it: QA leads.
+  Testers report their own on their executions (**record**).
 - **triage** a defect (move it along its workflow): QA leads.
 - **assign** a plan's cases, **clone** a plan, record **JUnit** results into it,
   **invite** beta testers: QA leads.
@@ -35,6 +38,7 @@ from .access import roles_of, sees_everything, stake_releases
 REFUSALS = {
     "record": "Only the tester it is assigned to can record results on this case.",
     "report_escaped_defect": "Only internal staff record defects found in production.",
+    "log_defect": "Only QA leads log defects found in UAT on behalf of testers.",
     "triage": "Only QA leads move defects along their workflow.",
     "manage_plan": "Only QA leads assign, clone and record results into plans.",
     "invite": "Only QA leads invite testers.",
@@ -79,6 +83,10 @@ def can_report_escaped_defect(user, release=None) -> bool:
     if not _active(user) or user.is_external:
         return False
     return bool(roles_of(user) & {Role.TESTER.value, Role.STAKEHOLDER.value})
+
+
+def can_log_defect(user, release=None) -> bool:
+    return sees_everything(user)
 
 
 def can_triage(user, defect=None) -> bool:

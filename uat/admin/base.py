@@ -4,19 +4,9 @@ list filters that name related rows without a query each, and intermediate actio
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
-from django.db import models
 from django.template.response import TemplateResponse
 
-from ..audit import event_record
-
-
-def plain(value):
-    """A form value as JSON the audit trail can hold: related rows by id."""
-    if isinstance(value, models.Model):
-        return value.pk
-    if isinstance(value, models.QuerySet | list | tuple):
-        return [plain(item) for item in value]
-    return value
+from ..audit import edit_record
 
 
 class GreenlightAdmin(admin.ModelAdmin):
@@ -38,22 +28,14 @@ class GreenlightAdmin(admin.ModelAdmin):
         return queryset
 
     # Every edit a QA lead makes here leaves an audit event, in the same transaction as
-    # the change (the admin wraps each save in one): "<model>.created", ".changed" with
-    # the fields from what to what, ".deleted" with what was there.
+    # the change (the admin wraps each save in one), through the helper the API's plain
+    # writes use too: "<model>.created", ".changed" with the fields from what to what,
+    # ".deleted" with what was there.
     def save_model(self, request, obj, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        name = obj._meta.model_name
-        if not change:
-            after = {field: plain(form.cleaned_data.get(field)) for field in form.changed_data}
-            event_record(actor=request.user, verb=f"{name}.created", obj=obj, after=after)
-        elif changed := form.changed_data:
-            event_record(
-                actor=request.user,
-                verb=f"{name}.changed",
-                obj=obj,
-                before={field: plain(form.initial.get(field)) for field in changed},
-                after={field: plain(form.cleaned_data.get(field)) for field in changed},
-            )
+        after = {field: form.cleaned_data.get(field) for field in form.changed_data}
+        before = {field: form.initial.get(field) for field in form.changed_data}
+        edit_record(actor=request.user, obj=obj, before=before if change else None, after=after)
 
     def save_formset(self, request, form, formset, change: bool) -> None:
         """Save an inline and audit each row it added, changed or removed, as events
@@ -64,28 +46,32 @@ class GreenlightAdmin(admin.ModelAdmin):
             f"{form.instance._meta.model_name}.{formset.model._meta.model_name}",
         )
         for obj in formset.new_objects:
-            event_record(
-                actor=request.user, verb=f"{verb}_added", obj=parent, after={"item": str(obj)}
+            edit_record(
+                actor=request.user,
+                obj=parent,
+                verb=f"{verb}_added",
+                before=None,
+                after={"item": str(obj)},
             )
         for obj, fields in formset.changed_objects:
-            event_record(
+            edit_record(
                 actor=request.user,
-                verb=f"{verb}_changed",
                 obj=parent,
+                verb=f"{verb}_changed",
+                before=None,
                 after={"item": str(obj), "fields": fields},
             )
         for obj in formset.deleted_objects:
-            event_record(
-                actor=request.user, verb=f"{verb}_removed", obj=parent, before={"item": str(obj)}
+            edit_record(
+                actor=request.user,
+                obj=parent,
+                verb=f"{verb}_removed",
+                before={"item": str(obj)},
+                after=None,
             )
 
     def delete_model(self, request, obj) -> None:
-        event_record(
-            actor=request.user,
-            verb=f"{obj._meta.model_name}.deleted",
-            obj=obj,
-            before={"repr": str(obj)},
-        )
+        edit_record(actor=request.user, obj=obj, before={"repr": str(obj)}, after=None)
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset) -> None:

@@ -5,7 +5,8 @@ from django.contrib.admin import ActionLocation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ..audit import event_record
+from ..audit import edit_record
+from ..forms import DefectAdminForm
 from ..models import Defect, DefectStatus, Evidence, Execution, StepResult
 from ..services import defect_transition
 from .base import GreenlightAdmin, PlanFilter, ReadOnlyAdminMixin, ReadOnlyInline, ReleaseFilter
@@ -119,12 +120,13 @@ class EvidenceAdmin(GreenlightAdmin):
 
     def delete_model(self, request, obj: Evidence) -> None:
         name, storage = obj.file.name, obj.file.storage
-        event_record(
+        # Audited on the execution, whose evidence it was (and whose release it is).
+        edit_record(
             actor=request.user,
-            verb="evidence.deleted",
             obj=obj.execution,
+            verb="evidence.deleted",
             before={"evidence": obj.original_name, "sha256": obj.sha256},
-            release=obj.execution.plan.release,
+            after=None,
         )
         obj.delete()
         transaction.on_commit(lambda: storage.delete(name))
@@ -162,6 +164,7 @@ class DefectAdmin(GreenlightAdmin):
     list_filter = ("status", "severity", "found_in", ("release", ReleaseFilter))
     search_fields = ("title", "external_key", "steps_to_reproduce")
     list_select_related = ("release__product", "reported_by")
+    form = DefectAdminForm
     autocomplete_fields = ("release", "executions", "environment")
     # The status moves only through the workflow (the actions below), which checks each
     # transition, audits it and queues the retests a fix needs.
@@ -194,19 +197,22 @@ class DefectAdmin(GreenlightAdmin):
             return queryset.filter(pk=int(reference)), False
         return super().get_search_results(request, queryset, search_term)
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.actor = request.user  # a class made for this request
+        return form
+
     def save_model(self, request, obj: Defect, form, change: bool) -> None:
-        if not change:
-            obj.reported_by = request.user
-            obj.status = DefectStatus.NEW
-            obj.save()
-            event_record(
-                actor=request.user,
-                verb="defect.reported",
-                obj=obj,
-                after={"severity": obj.severity, "title": obj.title, "found_in": obj.found_in},
-            )
+        if change:
+            super().save_model(request, obj, form, change)
             return
-        super().save_model(request, obj, form, change)
+        # The form's validation recorded the defect through its service, audit event
+        # included; the admin goes on with that defect.
+        obj.pk = form.defect.pk
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        if change:  # a new defect's executions were linked by its service
+            super().save_related(request, form, formsets, change)
 
     def transition(self, request, queryset, status: DefectStatus) -> None:
         """Move each selected defect to ``status`` through the workflow; report which

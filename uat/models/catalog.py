@@ -259,6 +259,14 @@ def content_digest(content: dict) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
+class CaseVersionQuerySet(models.QuerySet):
+    def current_by_case(self, case_ids) -> dict[int, "CaseVersion"]:
+        """The current version of each of ``case_ids`` (the one its case's edits have
+        reached), by case id: what a new assignment or a retest is pinned to. One query."""
+        versions = self.filter(case_id__in=case_ids, number=models.F("case__version"))
+        return {version.case_id: version for version in versions}
+
+
 class CaseVersion(models.Model):
     """An immutable snapshot of a case: what a tester was asked to do when they ran it."""
 
@@ -274,6 +282,8 @@ class CaseVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CaseVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["case", "-number"]

@@ -17,6 +17,20 @@ class CohortKind(models.TextChoices):
     ALPHA = "alpha", "Alpha (internal staff)"
     BETA = "beta", "Beta (external users)"
 
+    @classmethod
+    def taking(cls, *, external: bool) -> "CohortKind":
+        """The kind of cohort a person joins: alpha cohorts take internal staff, beta
+        cohorts external testers. An external user in an alpha cohort would see internal
+        work; internal staff in a beta cohort would count as outside testers."""
+        return cls.BETA if external else cls.ALPHA
+
+
+# Why someone of the wrong kind cannot join, by the kind of cohort refusing them.
+WRONG_MEMBER = {
+    CohortKind.ALPHA: "External testers cannot join an alpha cohort.",
+    CohortKind.BETA: "Only external testers can join a beta cohort.",
+}
+
 
 class Cohort(models.Model):
     """A named group of testers: alpha (internal staff) or beta (external users)."""
@@ -46,6 +60,22 @@ class Cohort(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("admin:uat_cohort_change", args=[self.pk])
 
+    def kind_error(self, *, external: bool) -> str:
+        """Why an external (or internal) person cannot join this cohort, "" when they can:
+        the one check of ``CohortKind.taking``, which every interface asks, for a cohort
+        as submitted (saved or not, its kind perhaps just changed)."""
+        if self.kind == CohortKind.taking(external=external):
+            return ""
+        # A kind not chosen yet, or not one of the kinds, is its own field's error.
+        return WRONG_MEMBER.get(self.kind, "")
+
+    def member_error(self, user) -> str:
+        """Why ``user`` cannot be a member of this cohort, "" when they can."""
+        return self.kind_error(external=user.is_external)
+
+    def admits(self, user) -> bool:
+        return not self.member_error(user)
+
 
 class CohortMembership(models.Model):
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="memberships")
@@ -64,14 +94,8 @@ class CohortMembership(models.Model):
         return f"{self.user} in {self.cohort}"
 
     def clean(self) -> None:
-        # Beta cohorts are for external users, alpha cohorts for internal staff: an external
-        # user in an alpha cohort would see internal work.
-        if self.cohort_id and self.user_id:
-            external = self.user.is_external
-            if self.cohort.kind == Cohort.Kind.ALPHA and external:
-                raise ValidationError({"user": "External testers cannot join an alpha cohort."})
-            if self.cohort.kind == Cohort.Kind.BETA and not external:
-                raise ValidationError({"user": "Only external testers can join a beta cohort."})
+        if self.cohort_id and self.user_id and (error := self.cohort.member_error(self.user)):
+            raise ValidationError({"user": error})
 
 
 class PlanQuerySet(models.QuerySet):

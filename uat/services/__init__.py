@@ -4,7 +4,13 @@ it, and refuses invalid input with a ``ValidationError`` whose message a user ca
 """
 
 from .cases import case_version_record
-from .defects import defect_report, defect_report_escaped, defect_retests_queue, defect_transition
+from .defects import (
+    defect_record,
+    defect_report,
+    defect_report_escaped,
+    defect_retests_queue,
+    defect_transition,
+)
 from .errors import ConcurrentEditError
 from .executions import evidence_attach, execution_record, execution_step_record
 from .plans import plan_assign, plan_clone
@@ -13,6 +19,7 @@ from .waivers import waiver_grant, waiver_revoke
 __all__ = [
     "ConcurrentEditError",
     "case_version_record",
+    "defect_record",
     "defect_report",
     "defect_report_escaped",
     "defect_retests_queue",

@@ -1,10 +1,7 @@
 """Case versions: editing a case freezes a new version; history is never rewritten."""
 
-from collections.abc import Iterable
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 
 from ..audit import event_record
 from ..models import Case, CaseVersion
@@ -58,8 +55,3 @@ def _version_content(version: CaseVersion) -> dict:
         "priority": version.priority,
         "steps": version.steps,
     }
-
-
-def _current_versions(case_ids: Iterable[int]) -> dict[int, CaseVersion]:
-    versions = CaseVersion.objects.filter(case_id__in=case_ids, number=F("case__version"))
-    return {version.case_id: version for version in versions}

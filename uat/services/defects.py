@@ -1,5 +1,7 @@
 """Defects: reporting, moving through the workflow, queueing retests of a fix."""
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -11,6 +13,7 @@ from ..models import (
     CaseVersion,
     Defect,
     DefectStatus,
+    Environment,
     Execution,
     ExecutionStatus,
     ExecutionTally,
@@ -18,9 +21,13 @@ from ..models import (
     Severity,
 )
 from ..models.defects import is_web_address
-from ..policy import can_record, can_report_escaped_defect, can_triage, policy_require
-from .cases import _current_versions
-from .executions import _step_count
+from ..policy import (
+    can_log_defect,
+    can_record,
+    can_report_escaped_defect,
+    can_triage,
+    policy_require,
+)
 
 
 def _defect_errors(title: str, severity: str, external_url: str = "") -> dict[str, str]:
@@ -49,7 +56,7 @@ def defect_report(
     """Report a defect found while running ``execution`` and link the two."""
     policy_require(can_record(actor, execution), "record")
     errors = _defect_errors(title, severity, external_url)
-    if step_position is not None and not 1 <= step_position <= _step_count(execution):
+    if step_position is not None and not 1 <= step_position <= execution.case_version.step_count:
         errors["step_position"] = f"This case has no step {step_position}."
     if errors:
         raise ValidationError(errors)
@@ -71,6 +78,85 @@ def defect_report(
         verb="defect.reported",
         obj=defect,
         after={"severity": severity, "execution": execution.pk, "title": defect.title},
+    )
+    return defect
+
+
+def _found_in_uat_errors(
+    release: Release,
+    executions: list[Execution],
+    step_position: int | None,
+    environment: Environment | None,
+) -> dict[str, str]:
+    errors = {}
+    stray = [
+        f"#{execution.pk}" for execution in executions if execution.plan.release_id != release.pk
+    ]
+    if stray:
+        errors["executions"] = f"Not executions of {release}: {', '.join(stray)}."
+    if step_position is not None:
+        if not executions:
+            errors["step_position"] = "Link the execution whose step this is."
+        elif not 1 <= step_position <= executions[0].case_version.step_count:
+            errors["step_position"] = f"This case has no step {step_position}."
+    if environment is not None and environment.product_id != release.product_id:
+        errors["environment"] = f"Choose an environment of {release.product}."
+    return errors
+
+
+@transaction.atomic
+def defect_record(
+    *,
+    release: Release,
+    actor,
+    title: str,
+    severity: str,
+    executions: Iterable[Execution] = (),
+    steps_to_reproduce: str = "",
+    step_position: int | None = None,
+    environment: Environment | None = None,
+    build: str = "",
+    external_key: str = "",
+    external_url: str = "",
+) -> Defect:
+    """A QA lead logs a defect found in UAT on behalf of its testers (from a call, a
+    feedback thread, a run they watched), linked to the executions that found it, if
+    any. ``step_position`` is a step of the first of them (by id), whose environment and
+    build the defect takes unless given."""
+    policy_require(can_log_defect(actor, release), "log_defect")
+    executions = list(
+        Execution.objects.filter(pk__in=[execution.pk for execution in executions])
+        .select_related("plan", "case_version", "environment")
+        .order_by("pk")
+    )
+    errors = _defect_errors(title, severity, external_url)
+    errors |= _found_in_uat_errors(release, executions, step_position, environment)
+    if errors:
+        raise ValidationError(errors)
+    first = executions[0] if executions else None
+    defect = Defect.objects.create(
+        release=release,
+        title=title.strip(),
+        severity=severity,
+        steps_to_reproduce=steps_to_reproduce,
+        step_position=step_position,
+        environment=environment or (first.environment if first else None),
+        build=build.strip() or (first.build if first else ""),
+        reported_by=actor,
+        external_key=external_key,
+        external_url=external_url,
+    )
+    defect.executions.add(*executions)
+    event_record(
+        actor=actor,
+        verb="defect.reported",
+        obj=defect,
+        after={
+            "severity": severity,
+            "found_in": "uat",
+            "executions": [execution.pk for execution in executions],
+            "title": defect.title,
+        },
     )
     return defect
 
@@ -197,7 +283,7 @@ def defect_retests_queue(*, defect: Defect, actor) -> list[Execution]:
     )
     if not failed:
         return []
-    versions = _current_versions(execution.case_id for execution in failed)
+    versions = CaseVersion.objects.current_by_case(execution.case_id for execution in failed)
     pairs = {(execution.plan_id, execution.case_id) for execution in failed}
     same_case = Q()
     for plan_id, case_id in pairs:

@@ -40,10 +40,6 @@ def _claim(execution: Execution, lock_version: int | None, **changes) -> Executi
     return execution
 
 
-def _step_count(execution: Execution) -> int:
-    return len(execution.case_version.steps)
-
-
 @transaction.atomic
 def execution_step_record(
     *,
@@ -60,7 +56,7 @@ def execution_step_record(
         raise ValidationError("This execution is finished; a retest is a new execution.")
     if status not in StepStatus.values:
         raise ValidationError(f"Unknown step result {status!r}.")
-    if not 1 <= position <= _step_count(execution):
+    if not 1 <= position <= execution.case_version.step_count:
         raise ValidationError(f"This case has no step {position}.")
     actual_result = actual_result.strip()
     if status in (StepStatus.FAILED, StepStatus.BLOCKED) and not actual_result:
@@ -112,7 +108,8 @@ def execution_record(
     marked = dict(execution.step_results.values_list("position", "status"))
     result = Execution.result_from_steps(list(marked.values()))
     if result == ExecutionStatus.PASSED or result is None:
-        missing = [str(n) for n in range(1, _step_count(execution) + 1) if n not in marked]
+        steps = range(1, execution.case_version.step_count + 1)
+        missing = [str(n) for n in steps if n not in marked]
         if missing:
             raise ValidationError(f"Record a result for step {', '.join(missing)} first.")
     if result is None:
@@ -171,7 +168,7 @@ def evidence_attach(
         raise ValidationError(
             {"file": f"The file is too large: at most {limit // (1024 * 1024) or 1} MB."}
         )
-    if step_position is not None and not 1 <= step_position <= _step_count(execution):
+    if step_position is not None and not 1 <= step_position <= execution.case_version.step_count:
         raise ValidationError({"step_position": f"This case has no step {step_position}."})
     data = b"".join(upload.chunks())
     content_type = sniff_content_type(data)

@@ -10,13 +10,13 @@ from django.db.models import Q
 from ..audit import event_record
 from ..models import (
     Case,
+    CaseVersion,
     Cohort,
     Execution,
     Plan,
     Release,
 )
 from ..policy import can_manage_plan, policy_require
-from .cases import _current_versions
 
 
 def _assignment_cases(plan: Plan, cases: Iterable[Case] | None) -> list[Case]:
@@ -70,7 +70,7 @@ def plan_assign(
             f"Testers per case must be between 1 and {len(testers)} (the cohort's size)."
         )
     chosen = _assignment_cases(plan, cases)
-    versions = _current_versions(case.pk for case in chosen)
+    versions = CaseVersion.objects.current_by_case(case.pk for case in chosen)
     held, has_latest = set(), set()
     # Only the rows that decide anything: the cohort's testers' holdings and the latest
     # run of each chosen case, not the plan's whole history of retests.

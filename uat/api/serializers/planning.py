@@ -94,17 +94,18 @@ class CohortSerializer(serializers.ModelSerializer):
         fields = ["id", "product", "name", "kind", "description", "members"]
 
     def validate(self, attrs):
-        kind = attrs.get("kind") or getattr(self.instance, "kind", None)
-        wrong = [
-            user.email
-            for user in attrs.get("members", [])
-            if user.is_external != (kind == Cohort.Kind.BETA)
-        ]
+        # The members as they will be (those sent, or else those held) against the cohort
+        # as it will be: a kind changed without a member list is checked too.
+        cohort = Cohort(kind=attrs.get("kind") or getattr(self.instance, "kind", None))
+        if "members" in attrs:
+            members = attrs["members"]
+        else:
+            members = list(self.instance.members.all()) if self.instance else []
+        wrong = sorted(
+            f"{user.email}: {error}" for user in members if (error := cohort.member_error(user))
+        )
         if wrong:
-            rule = "external testers only" if kind == Cohort.Kind.BETA else "internal staff only"
-            raise serializers.ValidationError(
-                {"members": f"A {kind} cohort takes {rule}; not: {', '.join(sorted(wrong))}."}
-            )
+            raise serializers.ValidationError({"members": wrong})
         return attrs
 
     def create(self, validated_data):

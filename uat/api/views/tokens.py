@@ -1,7 +1,6 @@
 """The caller's own API tokens: list, create (the secret is shown once), revoke."""
 
 from django.db import transaction
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.authentication import SessionAuthentication
@@ -11,8 +10,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import ApiToken
+from accounts.services import api_token_issue, api_token_revoke
 
-from ...audit import event_record
 from ..serializers.records import ApiTokenSerializer, NewApiTokenSerializer
 from .base import ApiViewSet
 
@@ -40,22 +39,15 @@ class ApiTokenViewSet(
             raise PermissionDenied("Create API tokens while signed in, not with a token.")
         data = ApiTokenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        token, secret = ApiToken.issue(
-            user=request.user, name=data.validated_data["name"], created_by=request.user
-        )
-        event_record(
-            actor=request.user, verb="apitoken.created", obj=token, after={"name": token.name}
+        token, secret = api_token_issue(
+            user=request.user, name=data.validated_data["name"], actor=request.user
         )
         token.secret = secret
         return Response(NewApiTokenSerializer(token).data, status=status.HTTP_201_CREATED)
 
-    @transaction.atomic
     def perform_destroy(self, instance):
         # Revoked, not deleted: the record of what had access stays.
-        if instance.revoked_at is None:
-            instance.revoked_at = timezone.now()
-            instance.save(update_fields=["revoked_at"])
-            event_record(actor=self.request.user, verb="apitoken.revoked", obj=instance)
+        api_token_revoke(token=instance, actor=self.request.user)
 
     @extend_schema(request=None, responses={200: ApiTokenSerializer})
     @action(detail=True, methods=["post"])
