@@ -1,6 +1,9 @@
 """A small plan with results in every state, and a webhook receiver, for the report tests."""
 
+import select
+import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import kombu.pools
@@ -90,24 +93,42 @@ def broker_connections_forget() -> None:
 
 class Receiver:
     """A loopback HTTP server answering POSTs with the scripted statuses (the last one
-    repeats) and keeping what it received."""
+    repeats) and keeping what it received. ``holds`` scripts seconds to wait before each
+    answer the same way: a held POST whose sender hangs up meanwhile is never answered,
+    and is marked so (``answered`` False)."""
 
     def __init__(self):
         self.statuses = [200]
+        self.holds = [0]
         self.received: list[dict] = []
+        self.closing = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append({"headers": dict(self.headers), "body": body})
-                index = min(len(receiver.received), len(receiver.statuses)) - 1
-                status = receiver.statuses[index]
+                record = {"headers": dict(self.headers), "body": body, "answered": False}
+                receiver.received.append(record)
+                index = len(receiver.received) - 1
+                hold = receiver.holds[min(index, len(receiver.holds) - 1)]
+                if hold and self.sender_hangs_up_within(hold):
+                    return
+                status = receiver.statuses[min(index, len(receiver.statuses) - 1)]
+                record["answered"] = True
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", "/elsewhere")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            def sender_hangs_up_within(self, seconds: float) -> bool:
+                deadline = time.monotonic() + seconds
+                while time.monotonic() < deadline and not receiver.closing.is_set():
+                    readable, _, _ = select.select([self.connection], [], [], 0.1)
+                    if readable and not self.connection.recv(1, socket.MSG_PEEK):
+                        self.close_connection = True
+                        return True
+                return False
 
             def log_message(self, *args):
                 pass
@@ -120,6 +141,7 @@ class Receiver:
         self.thread.start()
 
     def close(self):
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()
 
