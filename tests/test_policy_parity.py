@@ -224,6 +224,25 @@ ACTIONS: dict[str, Action] = {
             },
         ),
     ),
+    "log a defect found in UAT": Action(
+        "defect.reported",
+        frozenset({"lead"}),
+        lambda world, user: policy.can_log_defect(user, world["release"]),
+        admin=lambda client, world, user: client.post(
+            reverse("admin:uat_defect_add"),
+            {
+                "release": world["release"].pk,
+                "title": "Told by a tester on the phone",
+                "steps_to_reproduce": "Open it; it breaks.",
+                "severity": "minor",
+                "found_in": "uat",
+                "executions": [world["run"].pk],
+                "build": "",
+                "external_key": "",
+                "external_url": "",
+            },
+        ),
+    ),
     "triage a defect": Action(
         "defect.status_changed",
         frozenset({"lead"}),
