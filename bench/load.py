@@ -188,7 +188,7 @@ def serve(port: int) -> subprocess.Popen:
     collect = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
     subprocess.run(collect, env=env, cwd=database.BASE_DIR, check=True)  # noqa: S603
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    command = [str(gunicorn), "uat.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
+    command = [str(gunicorn), "config.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
     command += ["--log-level", "warning"]
     server = subprocess.Popen(command, env=env, cwd=database.BASE_DIR)  # noqa: S603
     for _ in range(100):

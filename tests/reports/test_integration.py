@@ -25,6 +25,7 @@ from django.db import connection
 from pypdf import PdfReader
 
 from accounts.models import Role
+from config.celery import app
 from reports.evidence_packages import evidence_package_request
 from reports.models import AcceptanceReport, EmailDelivery, EvidencePackage
 from reports.services import (
@@ -37,7 +38,6 @@ from reports.services import (
 from tests.conftest import require
 from tests.factories import UserFactory
 from tests.reports.conftest import broker_connections_forget
-from uat.celery import app
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 DEADLINE = 90  # seconds for the worker to start, build and mail
@@ -129,7 +129,7 @@ def start_worker(smtp_server, tmp_path):
                 "-m",
                 "celery",
                 "-A",
-                "uat",
+                "config",
                 "worker",
                 "--pool=solo",
                 "-l",

@@ -7,11 +7,11 @@ from drf_spectacular.views import SpectacularAPIView
 
 from accounts.forms import AdminSignInForm
 from accounts.models import Role
+from uat.api.docs import ApiDocsView
+from uat.api.errors import error_body
+from uat.views import audit, waivers
 
-from .api.docs import ApiDocsView
-from .api.errors import error_body
 from .health import healthz
-from .views import audit, waivers
 
 admin.site.site_header = "Greenlight"
 admin.site.site_title = "Greenlight"
