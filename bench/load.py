@@ -156,7 +156,8 @@ def prepare() -> tuple[list[str], str]:
     from django.db.models import Count
 
     from uat.models import Execution, ExecutionStatus, Product
-    from uat.scale import ScaleSpec, build_scale
+
+    from .scale import ScaleSpec, build_scale
 
     if not Product.objects.filter(slug__startswith="bench-").exists():
         database.reset()
