@@ -66,7 +66,7 @@ NO_ADD = {
     "uat.casestep",
     "uat.caseversion",
     "uat.event",
-    "uat.evidence_files",
+    "uat.evidence",
     "uat.execution",
     "uat.stepresult",
     "uat.waiver",
