@@ -17,7 +17,7 @@ def configure() -> str:
     """Point ``DATABASE_URL`` at the benchmark database before Django starts; return it."""
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uat.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     # Report PDFs of the benchmark go to a scratch folder; Celery's and the app's
     # informational logs would bury the table.
     os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="greenlight-bench-"))

@@ -156,7 +156,8 @@ def prepare() -> tuple[list[str], str]:
     from django.db.models import Count
 
     from uat.models import Execution, ExecutionStatus, Product
-    from uat.scale import ScaleSpec, build_scale
+
+    from .scale import ScaleSpec, build_scale
 
     if not Product.objects.filter(slug__startswith="bench-").exists():
         database.reset()
@@ -188,7 +189,7 @@ def serve(port: int) -> subprocess.Popen:
     collect = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
     subprocess.run(collect, env=env, cwd=database.BASE_DIR, check=True)  # noqa: S603
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    command = [str(gunicorn), "uat.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
+    command = [str(gunicorn), "config.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
     command += ["--log-level", "warning"]
     server = subprocess.Popen(command, env=env, cwd=database.BASE_DIR)  # noqa: S603
     for _ in range(100):

@@ -10,9 +10,8 @@ from typing import TextIO
 
 from django.db import connection
 
-from uat.scale import ScaleSpec, build_scale
-
 from .budgets import BUDGETS, growth, verdicts
+from .scale import ScaleSpec, build_scale
 from .scenarios import Settings, measure_all
 
 

@@ -1,4 +1,4 @@
-"""What the benchmark measures, on each product ``uat.scale`` built (one per size).
+"""What the benchmark measures, on each product ``bench.scale`` built (one per size).
 
 Pages and API go through Django's test client as a signed-in user, the way a browser
 or a pipeline would reach them; writes call the services directly, each on a target of

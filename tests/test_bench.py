@@ -7,7 +7,7 @@ import pytest
 
 from bench.budgets import BUDGETS
 from bench.runner import run
-from uat.scale import ScaleSpec
+from bench.scale import ScaleSpec
 
 TINY = ScaleSpec(
     cases=60, steps=2, requirements=6, plans=2, testers=8, cohorts=4, executions=0, defects=10

@@ -19,7 +19,7 @@ def test_healthy_with_eager_tasks(client, settings):
 
 
 def test_an_unreachable_broker_is_reported(client, settings, caplog):
-    from uat.celery import app
+    from config.celery import app
 
     with socket.socket() as probe:  # a loopback port with nobody listening
         probe.bind(("127.0.0.1", 0))
@@ -36,7 +36,7 @@ def test_an_unreachable_broker_is_reported(client, settings, caplog):
 
 
 def test_a_real_redis_broker_is_healthy(client, settings):
-    from uat.celery import app
+    from config.celery import app
 
     url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
     try:

@@ -40,7 +40,7 @@ def production(tmp_path):
     port = free_port()
     gunicorn = Path(python).with_name("gunicorn")
     server = subprocess.Popen(
-        [str(gunicorn), "uat.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        [str(gunicorn), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts import services, two_factor
 from accounts.models import Role
+from config import settings as config_settings
 from tests.admin_support import post_action, shown_messages
 from tests.factories import (
     ApiTokenFactory,
@@ -20,7 +21,6 @@ from tests.factories import (
     totp_code,
 )
 from tests.test_settings import manage
-from uat import settings as uat_settings
 from uat.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -222,4 +222,4 @@ def test_an_unknown_required_role_is_a_clear_error():
 
 
 def test_the_role_names_the_setting_knows_are_the_roles(settings):
-    assert set(uat_settings._OTP_ROLE_NAMES.values()) == {*Role.values, settings.OTP_SIGNER}
+    assert set(config_settings._OTP_ROLE_NAMES.values()) == {*Role.values, settings.OTP_SIGNER}

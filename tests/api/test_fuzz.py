@@ -52,7 +52,7 @@ def keep_the_test_connection():
 @pytest.mark.usefixtures("keep_the_test_connection")
 @override_settings(ALLOWED_HOSTS=["*"])
 def test_fuzzing_the_api_finds_no_server_error_and_no_answer_off_schema(world, lead):
-    from uat.wsgi import application
+    from config.wsgi import application
 
     secret = ApiTokenFactory(user=lead).secret
     _schema, operations = _operations()

@@ -82,7 +82,7 @@ def grow(plan, n: int) -> None:
 def broker_connections_forget() -> None:
     """Drop pooled broker connections, so the next task connects to the broker now set
     (kombu keeps its pools in a registry of its own, which must go too)."""
-    from uat.celery import app
+    from config.celery import app
 
     if app._pool is not None:
         app._pool.force_close_all()

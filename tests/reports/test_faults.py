@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from config.celery import app
 from reports import evidence_packages as evidence
 from reports import services
 from reports.evidence_packages import evidence_package_build_now, evidence_package_request
@@ -34,7 +35,6 @@ from reports.services import (
 from reports.webhooks import SKIPPED, webhook_attempt, webhook_emit
 from tests.factories import UserFactory, WebhookDeliveryFactory, WebhookFactory
 from tests.reports.conftest import broker_connections_forget
-from uat.celery import app
 from uat.models import Event
 
 

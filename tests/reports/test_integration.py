@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from pypdf import PdfReader
 
 from accounts.models import Role
+from config.celery import app
 from reports.evidence_packages import evidence_package_request
 from reports.models import AcceptanceReport, EmailDelivery, EvidencePackage, WebhookDelivery
 from reports.services import (
@@ -44,7 +45,6 @@ from reports.webhooks import webhook_emit, webhook_signature, webhooks_enqueue
 from tests.conftest import require
 from tests.factories import UserFactory, WebhookFactory
 from tests.reports.conftest import broker_connections_forget
-from uat.celery import app
 from uat.models import Event
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -149,7 +149,7 @@ def start_worker(smtp_server, tmp_path):
                 "-m",
                 "celery",
                 "-A",
-                "uat",
+                "config",
                 "worker",
                 "--pool=solo",
                 "-l",

@@ -7,10 +7,10 @@ from aiosmtpd.controller import Controller
 from django.core import mail
 from django.urls import reverse
 
+from config.celery import app
 from reports import tasks
 from reports.models import AcceptanceReport, EmailDelivery
 from reports.services import report_build
-from uat.celery import app
 
 from .test_faults import closed_port
 

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Q
 
 from accounts.models import Role, User
+from bench.scale import ScaleSpec, build_scale
 from tests.factories import ProductFactory
 from uat.demo import DEMO_LOGINS, DEMO_SLUG
 from uat.models import (
@@ -30,7 +31,6 @@ from uat.models import (
     SignoffRole,
     StepResult,
 )
-from uat.scale import ScaleSpec, build_scale
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from bench.scale import ScaleSpec, build_scale
 from uat.models import Execution
-from uat.scale import ScaleSpec, build_scale
 
 DEFAULTS = ScaleSpec()
 

@@ -7,9 +7,9 @@ from drf_spectacular.views import SpectacularAPIView
 
 from accounts.forms import AdminSignInForm
 from accounts.models import Role
+from uat.api.docs import ApiDocsView
+from uat.api.errors import error_body
 
-from .api.docs import ApiDocsView
-from .api.errors import error_body
 from .health import healthz
 
 admin.site.site_header = "Greenlight"

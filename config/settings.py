@@ -99,8 +99,8 @@ if not DEBUG:
     # in development).
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
-ROOT_URLCONF = "uat.urls"
-WSGI_APPLICATION = "uat.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -354,9 +354,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "uat.logging.JsonFormatter"},
+        "json": {"()": "config.logging.JsonFormatter"},
     },
-    "filters": {"redact_secrets": {"()": "uat.logging.RedactSecretsFilter"}},
+    "filters": {"redact_secrets": {"()": "config.logging.RedactSecretsFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
