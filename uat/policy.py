@@ -67,7 +67,9 @@ def holds_stake(user, release) -> bool:
     """Whether ``user`` is a stakeholder or a named signer of a plan of ``release``."""
     if not _active(user) or user.is_external:
         return False
-    return type(release).objects.filter(stake_releases(user), pk=release.pk).exists()
+    from .models import Release
+
+    return Release.objects.filter(stake_releases(user), pk=release.pk).exists()
 
 
 def can_record(user, execution) -> bool:
