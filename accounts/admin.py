@@ -10,7 +10,8 @@ powers: for anyone but a superuser, the admin
 * hides ``is_superuser`` and ``user_permissions`` and shows ``is_staff`` read-only;
 * offers the Tester and Release pipeline roles as the only groups to give or take away.
   A pipeline reads gates and promotes releases, which a QA lead may do anyway, so a lead
-  makes machine accounts (and their API tokens) without handing out new powers.
+  makes machine accounts without handing out new powers. Their API tokens are an
+  administrator's to make (``accounts.policy``): a token acts as its owner.
 
 Superusers see and change everything.
 
@@ -32,7 +33,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from uat.admin.base import GreenlightAdmin, ReadOnlyAdminMixin
 
-from . import services
+from . import policy, services
 from .models import ApiToken, Invitation, Role, User
 
 for device_model in (TOTPDevice, StaticDevice):
@@ -205,23 +206,46 @@ class ApiTokenAddForm(forms.ModelForm):
         fields = ("user", "name")
 
 
+def token_owners_for(actor):
+    """The accounts ``actor`` may make a token for (``accounts.policy``): themself, and
+    for an administrator the machine accounts."""
+    owners = [actor.pk]
+    if policy.is_administrator(actor):
+        candidates = User.objects.with_role(Role.PIPELINE).filter(is_active=True)
+        owners += [user.pk for user in candidates if policy.is_machine_account(user)]
+    return User.objects.filter(pk__in=owners)
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(GreenlightAdmin):
-    """QA leads make tokens for machine accounts (pipelines) and revoke them. The secret
-    is shown once, on the page after saving; only its hash is kept."""
+    """People make tokens for themselves; administrators also for machine accounts
+    (pipelines). The secret is shown once, on the page after saving; only its hash is
+    kept, and the owner is emailed. Administrators see and revoke every token, everyone
+    else their own."""
 
     list_display = ("name", "user", "key_prefix", "created_at", "last_used_at", "revoked_at")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
     search_fields = ("name", "key_prefix", "user__email", "user__full_name")
     list_select_related = ("user",)
-    autocomplete_fields = ("user",)
     readonly_fields = ("key_prefix", "created_by", "created_at", "last_used_at", "revoked_at")
     actions = ("revoke",)
+
+    def get_queryset(self, request):
+        tokens = super().get_queryset(request)
+        if policy.is_administrator(request.user):
+            return tokens
+        return tokens.filter(user=request.user)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = ApiTokenAddForm
         return super().get_form(request, obj, change, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = token_owners_for(request.user)
+            kwargs["initial"] = request.user.pk
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -255,7 +279,11 @@ class ApiTokenAdmin(GreenlightAdmin):
 
     @admin.action(permissions=["view"], description="Revoke selected tokens")
     def revoke(self, request, queryset):
-        tokens = list(queryset.filter(revoked_at__isnull=True))
+        tokens = [
+            token
+            for token in queryset.filter(revoked_at__isnull=True)
+            if policy.can_revoke_token(request.user, token)
+        ]
         revoked = sum(
             services.api_token_revoke(token=token, actor=request.user) for token in tokens
         )

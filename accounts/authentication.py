@@ -29,6 +29,13 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
         token = ApiToken.find(key)
         if token is None:
             raise exceptions.AuthenticationFailed(_("The token is not valid or was revoked."))
+        if two_factor.token_suspended(token.user):
+            raise exceptions.AuthenticationFailed(
+                _(
+                    "Your role requires two-factor authentication: set it up in the browser "
+                    "first. Then make a new token."
+                )
+            )
         # One write per request at most a minute: enough for "last used", cheap under load.
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

@@ -3,13 +3,16 @@
 import math
 
 from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils import timezone
 
-from uat.mail import email_send
 from uat.models import Cohort
+
+from .mail import email_send
+from .models import email_normalize
 
 
 class ThrottledSignInMixin:
@@ -20,7 +23,7 @@ class ThrottledSignInMixin:
     def clean(self):
         from . import services
 
-        email, ip = self.cleaned_data.get("username") or "", _client_ip(self.request)
+        email, ip = self.cleaned_data.get("username") or "", client_ip(self.request)
         until = services.login_locked_until(email=email, ip=ip)
         if until is not None:
             raise _locked_out(until)
@@ -37,8 +40,18 @@ class ThrottledSignInMixin:
         return cleaned
 
 
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+def client_ip(request) -> str | None:
+    """The network address of whoever sent ``request``: REMOTE_ADDR, or behind
+    TRUSTED_PROXY_COUNT proxies the address the outermost trusted one saw (each proxy
+    appends the address it saw to X-Forwarded-For; what the client wrote comes first and
+    is never believed)."""
+    if request is None:
+        return None
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if proxies > 0 and len(forwarded) >= proxies and forwarded[-proxies]:
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR")
 
 
 def _locked_out(until) -> forms.ValidationError:
@@ -60,7 +73,15 @@ class AdminSignInForm(ThrottledSignInMixin, AdminAuthenticationForm):
 
 
 class GreenlightPasswordResetForm(PasswordResetForm):
-    """Django's reset form, sending its email through Greenlight's one email helper."""
+    """Django's reset form, finding the account by the one normal form of addresses and
+    sending its email through Greenlight's one email helper."""
+
+    def get_users(self, email):
+        from .models import User
+
+        for user in User.objects.by_email(email).filter(is_active=True):
+            if user.has_usable_password():
+                yield user
 
     def send_mail(
         self,
@@ -97,7 +118,7 @@ class InviteTestersForm(forms.Form):
 
     def clean_emails(self) -> list[str]:
         raw = self.cleaned_data["emails"].replace(",", "\n").split()
-        emails = sorted({email.strip().lower() for email in raw if email.strip()})
+        emails = sorted({email_normalize(email) for email in raw if email.strip()})
         field = forms.EmailField()
         for email in emails:
             field.clean(email)
@@ -184,7 +205,7 @@ class TwoFactorCodeForm(forms.Form):
 
         code = self.cleaned_data["code"]
         self.device = services.two_factor_verify(
-            user=self.user, code=code, ip=_client_ip(self.request), purpose=self.purpose
+            user=self.user, code=code, ip=client_ip(self.request), purpose=self.purpose
         )
         return code
 
@@ -197,7 +218,7 @@ class PasswordCheckMixin:
         from . import services
 
         password = self.cleaned_data["password"]
-        email, ip = self.user.email, _client_ip(self.request)
+        email, ip = self.user.email, client_ip(self.request)
         until = services.login_locked_until(email=email, ip=ip)
         if until is not None:
             raise _locked_out(until)

@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+import unicodedata
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -17,7 +18,20 @@ class Role(models.TextChoices):
     PIPELINE = "Release pipeline", "Release pipeline"
 
 
+def email_normalize(email: str) -> str:
+    """The one form of an email address Greenlight stores, looks up and counts sign-in
+    failures against: compatibility-normalised (NFKC) and case-folded. Every comparison
+    of addresses is an equality of this form, never a database's own case rules
+    (PostgreSQL's ``UPPER`` maps the dotless i (U+0131) to ``I``; Python's ``casefold`` does
+    not), so one address is one account is one lockout."""
+    return unicodedata.normalize("NFKC", (email or "").strip()).casefold()
+
+
 class UserQuerySet(models.QuerySet):
+    def by_email(self, email: str) -> "UserQuerySet":
+        """The account of ``email`` as typed (at most one)."""
+        return self.filter(email=email_normalize(email))
+
     def with_role(self, role: Role) -> "UserQuerySet":
         return self.filter(groups__name=role.value)
 
@@ -34,7 +48,7 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     def _create(self, email: str, password: str | None, **fields) -> "User":
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=email_normalize(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -50,7 +64,7 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
         return self._create(email, password, **fields)
 
     def get_by_natural_key(self, email: str) -> "User":
-        return self.get(email__iexact=email)
+        return self.get(email=email_normalize(email))
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -95,7 +109,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self) -> None:
         super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email).lower()
+        self.email = email_normalize(self.email)
 
     def get_full_name(self) -> str:
         return self.full_name
@@ -214,3 +228,36 @@ class Invitation(models.Model):
     @property
     def is_used(self) -> bool:
         return self.accepted_at is not None
+
+
+class SignInAttempt(models.Model):
+    """One try at a sign-in step, kept for the sign-in lockout (the audit trail records
+    the same tries as events; this table is what the lockout counts, shared by every web
+    process). ``key`` is a keyed hash of the address typed in, so an address without an
+    account is counted without being stored."""
+
+    class Step(models.TextChoices):
+        PASSWORD = "password", "password"
+        TWO_FACTOR = "two_factor", "two-factor code"
+        RESET = "reset", "password reset"
+
+    key = models.CharField(max_length=64)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    step = models.CharField(max_length=20, choices=Step)
+    succeeded = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["key", "-created_at"], name="signin_attempt_key"),
+            models.Index(fields=["ip", "-created_at"], name="signin_attempt_ip"),
+            models.Index(fields=["user", "step", "-created_at"], name="signin_attempt_user"),
+        ]
+
+    def __str__(self) -> str:
+        outcome = "succeeded" if self.succeeded else "failed"
+        return f"{self.get_step_display()} {outcome} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,44 +1,50 @@
-"""The state changes of accounts: inviting beta testers and accepting an invitation,
-sign-in throttling, and two-factor authentication."""
+"""The state changes of accounts: API tokens, sign-in throttling, and two-factor
+authentication. (Invitations into a beta cohort are in ``uat.services.invitations``.)"""
 
 import datetime as dt
 import hmac
 import math
-import secrets
 
 from django.conf import settings
-from django.contrib.auth.models import Group
-from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django_otp import verify_token
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from uat.audit import event_record
-from uat.mail import email_send
-from uat.models import Cohort, CohortMembership, Event
-
 from . import two_factor
-from .models import ApiToken, Invitation, Role, User
+from .mail import email_send
+from .models import ApiToken, SignInAttempt, User, email_normalize
+from .policy import REFUSALS, can_issue_token, can_revoke_token
+from .signals import account_event_send
 
 
 @transaction.atomic
 def api_token_issue(*, user: User, name: str, actor) -> tuple[ApiToken, str]:
     """Make an API token for ``user`` and audit it; return it with its secret, which is
-    never stored and shown this once. The admin (a token for anyone) and the API (one's
-    own) both issue tokens here."""
+    never stored and shown this once. The owner is emailed that a token was made, so a
+    token nobody asked for is noticed. The admin and the API both issue tokens here."""
+    if not can_issue_token(actor, user):
+        raise PermissionDenied(REFUSALS["issue_token"])
     token, secret = ApiToken.issue(user=user, name=name, created_by=actor)
-    event_record(
+    account_event_send(
         actor=actor,
         verb="apitoken.created",
         obj=token,
         after={"user": token.user_id, "name": token.name, "prefix": token.key_prefix},
     )
+    context = {
+        "owner": user.full_name or user.email,
+        "name": token.name,
+        "prefix": token.key_prefix,
+        "created_by": actor.full_name or actor.email,
+        "by_someone_else": actor.pk != user.pk,
+        "created_at": token.created_at,
+    }
+    email = user.email
+    transaction.on_commit(lambda: email_send(name="api_token_created", context=context, to=[email]))
     return token, secret
 
 
@@ -46,130 +52,38 @@ def api_token_issue(*, user: User, name: str, actor) -> tuple[ApiToken, str]:
 def api_token_revoke(*, token: ApiToken, actor) -> bool:
     """Revoke ``token``: requests with it are refused from now on. The token stays, so the
     audit trail can name it. Whether it was revoked now (not already)."""
+    if not can_revoke_token(actor, token):
+        raise PermissionDenied(REFUSALS["revoke_token"])
+    return _tokens_revoke(ApiToken.objects.filter(pk=token.pk), actor=actor, token=token) > 0
+
+
+def _tokens_revoke(tokens, *, actor, token: ApiToken | None = None, why: str = "") -> int:
     now = timezone.now()
-    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
-    if revoked:
-        token.revoked_at = now
-        event_record(actor=actor, verb="apitoken.revoked", obj=token)
-    return bool(revoked)
-
-
-def invitation_link(secret: str) -> str:
-    return settings.SITE_URL + reverse("accounts:invitation_accept", args=[secret])
-
-
-@transaction.atomic
-def invitation_send(*, email: str, cohort: Cohort, actor, days: int | None = None) -> Invitation:
-    """Invite ``email`` into the beta ``cohort``: store the hash of a fresh secret and,
-    once the transaction commits, email the single-use link that carries the secret."""
-    email = User.objects.normalize_email(email.strip()).lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise ValidationError({"email": "Enter a valid email address."}) from None
-    # The invitee joins as an external tester, so the cohort must take one.
-    if error := cohort.kind_error(external=True):
-        raise ValidationError({"cohort": f"{error} Invitations are for beta cohorts."})
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError(
-            {"email": f"{email} already has an account; add them to the cohort in the admin."}
+    revoking = list(tokens.filter(revoked_at__isnull=True).select_for_update())
+    ApiToken.objects.filter(pk__in=[each.pk for each in revoking]).update(revoked_at=now)
+    for each in revoking:
+        if token is not None and each.pk == token.pk:
+            token.revoked_at = now
+        account_event_send(
+            actor=actor, verb="apitoken.revoked", obj=each, after={"why": why} if why else None
         )
-    secret = secrets.token_urlsafe(32)
-    days = settings.INVITATION_DAYS if days is None else days
-    invitation = Invitation.objects.create(
-        email=email,
-        cohort=cohort,
-        token_hash=Invitation.hash_token(secret),
-        invited_by=actor,
-        expires_at=timezone.now() + dt.timedelta(days=days),
-    )
-    event_record(
-        actor=actor,
-        verb="invitation.sent",
-        obj=invitation,
-        after={"email": email, "cohort": cohort.name, "expires_at": str(invitation.expires_at)},
-    )
-    context = {
-        "link": invitation_link(secret),
-        "cohort": cohort.name,
-        "product": str(cohort.product),
-        "inviter": actor.full_name or actor.email,
-        "expires_at": invitation.expires_at,
-    }
-    transaction.on_commit(lambda: email_send(name="invitation", context=context, to=[email]))
-    return invitation
+    return len(revoking)
 
 
-def invitation_problem(invitation: Invitation | None) -> str:
-    """Why a link cannot be used, in words the invitee can act on ("" when it can)."""
-    if invitation is None:
-        return "This invitation link is not valid. Check that you copied the whole link."
-    if invitation.is_used:
-        return (
-            "This invitation has already been used. Sign in with the password you chose, "
-            "or reset it if you forgot it."
-        )
-    if invitation.is_expired:
-        return "This invitation has expired. Ask the person who invited you for a new one."
-    # The cohort may have become an alpha cohort since the invitation was sent.
-    if error := invitation.cohort.kind_error(external=True):
-        return f"{error} Ask the person who invited you for a new invitation."
-    return ""
-
-
-def invitation_find(secret: str) -> Invitation | None:
-    return (
-        Invitation.objects.select_related("cohort__product")
-        .filter(token_hash=Invitation.hash_token(secret))
-        .first()
-    )
-
-
-@transaction.atomic
-def invitation_accept(*, secret: str, full_name: str, password: str) -> User:
-    """Turn a valid invitation into an external tester account in the invited cohort.
-    The link works once: the invitation is claimed under a row lock."""
-    invitation = (
-        Invitation.objects.select_for_update()
-        .filter(token_hash=Invitation.hash_token(secret))
-        .first()
-    )
-    problem = invitation_problem(invitation)
-    if problem:
-        raise ValidationError(problem, code="invitation")
-    if not full_name.strip():
-        raise ValidationError({"full_name": "Tell us your name."})
-    if User.objects.filter(email__iexact=invitation.email).exists():
-        raise ValidationError("An account with this email address exists already; sign in.")
-    user = User.objects.create_user(
-        invitation.email, password, full_name=full_name.strip(), is_external=True
-    )
-    user.groups.add(Group.objects.get(name=Role.TESTER.value))
-    CohortMembership.objects.create(cohort=invitation.cohort, user=user)
-    invitation.accepted_at, invitation.user = timezone.now(), user
-    invitation.save(update_fields=["accepted_at", "user"])
-    event_record(
-        actor=user,
-        verb="invitation.accepted",
-        obj=invitation,
-        after={"user": user.pk, "cohort": invitation.cohort.name},
-    )
-    return user
-
-
-# Sign-in throttling. Failures are counted from the audit trail, which every web process
-# shares (a per-process cache would let each gunicorn worker grant its own attempts).
+# Sign-in throttling. Tries are counted in SignInAttempt, which every web process shares
+# (a per-process cache would let each gunicorn worker grant its own attempts), and are
+# recorded as events in the audit trail as well.
 LOGIN_FAILED_VERB = "user.login_failed"
 LOCKED_OUT_VERB = "user.locked_out"
 SIGNED_IN_VERB = "user.signed_in"
-SIGN_IN_VERBS = (LOGIN_FAILED_VERB, SIGNED_IN_VERB)
+PASSWORD_RESET_VERB = "user.password_reset"  # noqa: S105 (an event name)
 
 
 def login_key(email: str) -> str:
     """A keyed hash of the address typed in: failures against an address that has no
-    account are counted alike, without writing the address itself to the audit trail
-    (people sometimes type their password into the email field)."""
-    normalized = (email or "").strip().lower()
+    account are counted alike, without writing the address itself anywhere (people
+    sometimes type their password into the email field)."""
+    normalized = email_normalize(email)
     return hmac.new(settings.SECRET_KEY.encode(), normalized.encode(), "sha256").hexdigest()
 
 
@@ -177,14 +91,14 @@ def _window_start() -> dt.datetime:
     return timezone.now() - dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
 
 
-def _locked_until(events, limit: int, failure_verb: str = LOGIN_FAILED_VERB) -> dt.datetime | None:
-    """The newest sign-in events, newest first, as (verb, time): locked when ``limit``
-    failures came in a row since the window opened."""
+def _locked_until(tries, limit: int) -> dt.datetime | None:
+    """Given tries newest first, as (succeeded, time): locked when the newest ``limit``
+    are failures, that is ``limit`` failures in a row since the window opened."""
     if limit <= 0:
         return None
     failures = []
-    for verb, created_at in events[:limit]:
-        if verb != failure_verb:
+    for succeeded, created_at in tries[:limit]:
+        if succeeded:
             break
         failures.append(created_at)
     if len(failures) < limit:
@@ -192,59 +106,72 @@ def _locked_until(events, limit: int, failure_verb: str = LOGIN_FAILED_VERB) -> 
     return failures[0] + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
 
 
+def _run(tries, limit: int) -> dt.datetime | None:
+    return _locked_until(list(tries.values_list("succeeded", "created_at")[:limit]), limit)
+
+
 def login_locked_until(*, email: str, ip: str | None = None) -> dt.datetime | None:
-    """When sign-in for ``email`` (or from ``ip``) opens again, if repeated failures have
-    locked it now. A successful sign-in ends a run of failures for its address."""
-    recent = Event.objects.filter(verb__in=SIGN_IN_VERBS, created_at__gte=_window_start())
-    by_email = recent.filter(after__key=login_key(email)).values_list("verb", "created_at")
-    until = _locked_until(
-        list(by_email[: settings.LOGIN_MAX_FAILURES]), settings.LOGIN_MAX_FAILURES
+    """When sign-in for ``email`` from ``ip`` opens again, if repeated failures have
+    locked it now. Three limits, each within LOGIN_LOCKOUT_MINUTES:
+
+    - LOGIN_MAX_FAILURES in a row for the address from this network address. Someone
+      guessing from elsewhere does not lock its owner out of their own desk.
+    - LOGIN_MAX_FAILURES_PER_ACCOUNT in a row for the address from anywhere: the brake
+      on guessing spread over many network addresses.
+    - LOGIN_MAX_FAILURES_PER_IP failures from the network address, whatever the address.
+
+    A successful sign-in, or a password reset, ends the runs of its address."""
+    recent = SignInAttempt.objects.filter(
+        step__in=[SignInAttempt.Step.PASSWORD, SignInAttempt.Step.RESET],
+        created_at__gte=_window_start(),
+    )
+    of_address = recent.filter(key=login_key(email))
+    from_here = of_address.filter(ip=ip) if ip else of_address.filter(ip__isnull=True)
+    until = _run(from_here, settings.LOGIN_MAX_FAILURES) or _run(
+        of_address, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT
     )
     if until is None and ip and settings.LOGIN_MAX_FAILURES_PER_IP > 0:
-        from_ip = recent.filter(verb=LOGIN_FAILED_VERB, after__ip=ip).values_list(
-            "verb", "created_at"
-        )
-        limit = settings.LOGIN_MAX_FAILURES_PER_IP
-        until = _locked_until(list(from_ip[:limit]), limit)
+        until = _run(recent.filter(ip=ip, succeeded=False), settings.LOGIN_MAX_FAILURES_PER_IP)
     return until
 
 
-def _login_event(*, verb: str, email: str, user: User | None, after: dict) -> None:
-    if user is not None:
-        event_record(actor=None, verb=verb, obj=user, after=after)
-        return
-    # An address without an account is recorded against no one: the trail shows the
-    # attempt without naming (or creating) anybody.
-    Event.objects.create(
-        verb=verb,
-        content_type=ContentType.objects.get_for_model(User),
-        object_id="",
-        object_repr="(no such account)",
-        after=after,
-    )
-
-
+@transaction.atomic
 def login_failure_record(*, email: str, ip: str | None) -> dt.datetime | None:
     """Record a refused sign-in for ``email``; when it is the one that locks sign-in,
     record the lockout too and return when it ends."""
-    user = User.objects.filter(email__iexact=(email or "").strip()).first()
-    after = {"key": login_key(email), "ip": ip}
-    _login_event(verb=LOGIN_FAILED_VERB, email=email, user=user, after=after)
+    user = User.objects.by_email(email).first()
+    key = login_key(email)
+    SignInAttempt.objects.create(
+        key=key, user=user, ip=ip, step=SignInAttempt.Step.PASSWORD, succeeded=False
+    )
+    after = {"key": key, "ip": ip}
+    account_event_send(actor=None, verb=LOGIN_FAILED_VERB, obj=user, after=after)
     until = login_locked_until(email=email, ip=ip)
     if until is not None:
-        _login_event(
-            verb=LOCKED_OUT_VERB,
-            email=email,
-            user=user,
-            after={**after, "until": until.isoformat()},
-        )
+        after = {**after, "until": until.isoformat()}
+        account_event_send(actor=None, verb=LOCKED_OUT_VERB, obj=user, after=after)
     return until
 
 
+@transaction.atomic
 def login_success_record(*, user: User, ip: str | None) -> None:
     """Record a sign-in; it ends any run of failures for the user's address."""
-    after = {"key": login_key(user.email), "ip": ip}
-    event_record(actor=user, verb=SIGNED_IN_VERB, obj=user, after=after)
+    key = login_key(user.email)
+    SignInAttempt.objects.create(
+        key=key, user=user, ip=ip, step=SignInAttempt.Step.PASSWORD, succeeded=True
+    )
+    account_event_send(actor=user, verb=SIGNED_IN_VERB, obj=user, after={"key": key, "ip": ip})
+
+
+@transaction.atomic
+def password_reset_record(*, user: User, ip: str | None) -> None:
+    """Record that ``user`` set a new password through a reset link: proof they hold the
+    mailbox, so it lifts the sign-in lockout of their address, from everywhere."""
+    key = login_key(user.email)
+    SignInAttempt.objects.create(
+        key=key, user=user, ip=ip, step=SignInAttempt.Step.RESET, succeeded=True
+    )
+    account_event_send(actor=user, verb=PASSWORD_RESET_VERB, obj=user, after={"ip": ip})
 
 
 # Two-factor sign-in: an authenticator app (TOTP) and one-time backup codes. Every change
@@ -291,7 +218,12 @@ def two_factor_enable(*, user: User, device: TOTPDevice, code: str) -> list[str]
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = _backup_codes_replace(user)
-    event_record(actor=user, verb=TWO_FACTOR_ENABLED_VERB, obj=user, after={"replaced": replaced})
+    account_event_send(
+        actor=user, verb=TWO_FACTOR_ENABLED_VERB, obj=user, after={"replaced": replaced}
+    )
+    # Tokens made before there was a second factor were made with a password alone;
+    # a replaced authenticator may be a lost phone. Either way they go.
+    _tokens_revoke(user.api_tokens.all(), actor=user, why="two-factor turned on")
     return codes
 
 
@@ -313,7 +245,7 @@ def two_factor_backup_codes_regenerate(*, user: User) -> list[str]:
     if two_factor.confirmed_device(user) is None:
         raise ValidationError("Turn on two-factor authentication first.")
     codes = _backup_codes_replace(user)
-    event_record(actor=user, verb=BACKUP_CODES_VERB, obj=user, after={"count": len(codes)})
+    account_event_send(actor=user, verb=BACKUP_CODES_VERB, obj=user, after={"count": len(codes)})
     return codes
 
 
@@ -334,7 +266,7 @@ def two_factor_disable(*, user: User) -> None:
         )
     if not _devices_remove(user):
         raise ValidationError("Two-factor authentication is not on.")
-    event_record(actor=user, verb=TWO_FACTOR_DISABLED_VERB, obj=user)
+    account_event_send(actor=user, verb=TWO_FACTOR_DISABLED_VERB, obj=user)
 
 
 @transaction.atomic
@@ -344,20 +276,29 @@ def two_factor_reset(*, user: User, actor) -> bool:
     when their role requires it). Returns whether there was anything to remove."""
     removed = _devices_remove(user)
     if removed:
-        event_record(actor=actor, verb=TWO_FACTOR_RESET_VERB, obj=user)
+        account_event_send(actor=actor, verb=TWO_FACTOR_RESET_VERB, obj=user)
     return removed
 
 
 def two_factor_locked_until(*, user: User) -> dt.datetime | None:
     """When the code step opens again for ``user``, if wrong codes have locked it: the
     sign-in limits (LOGIN_MAX_FAILURES in a row within LOGIN_LOCKOUT_MINUTES) apply."""
-    recent = (
-        Event.objects.for_object(user)
-        .filter(verb__in=CODE_VERBS, created_at__gte=_window_start())
-        .values_list("verb", "created_at")
+    recent = SignInAttempt.objects.filter(
+        user=user, step=SignInAttempt.Step.TWO_FACTOR, created_at__gte=_window_start()
     )
-    limit = settings.LOGIN_MAX_FAILURES
-    return _locked_until(list(recent[:limit]), limit, failure_verb=CODE_FAILED_VERB)
+    return _run(recent, settings.LOGIN_MAX_FAILURES)
+
+
+def _code_try_record(*, user: User, ip: str | None, succeeded: bool, after: dict) -> None:
+    SignInAttempt.objects.create(
+        key=login_key(user.email),
+        user=user,
+        ip=ip,
+        step=SignInAttempt.Step.TWO_FACTOR,
+        succeeded=succeeded,
+    )
+    verb = CODE_VERIFIED_VERB if succeeded else CODE_FAILED_VERB
+    account_event_send(actor=user, verb=verb, obj=user, after=after)
 
 
 def two_factor_verify(*, user: User, code: str, ip: str | None, purpose: str) -> Device:
@@ -390,10 +331,10 @@ def two_factor_verify(*, user: User, code: str, ip: str | None, purpose: str) ->
     method = "authenticator" if model is TOTPDevice else "backup_code"
     after = {"ip": ip, "method": method, "purpose": purpose}
     if not verified:
-        event_record(actor=user, verb=CODE_FAILED_VERB, obj=user, after=after)
+        _code_try_record(user=user, ip=ip, succeeded=False, after=after)
         until = two_factor_locked_until(user=user)
         if until is not None:
-            event_record(
+            account_event_send(
                 actor=None,
                 verb=LOCKED_OUT_VERB,
                 obj=user,
@@ -406,7 +347,7 @@ def two_factor_verify(*, user: User, code: str, ip: str | None, purpose: str) ->
         )
     if method == "backup_code":
         after["backup_codes_left"] = verified.token_set.count()
-    event_record(actor=user, verb=CODE_VERIFIED_VERB, obj=user, after=after)
+    _code_try_record(user=user, ip=ip, succeeded=True, after=after)
     return verified
 
 

@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import Role
+from .policy import is_machine_account
 
 VERIFY, ENROL, NOTHING = "verify", "enrol", ""
 SESSION_KEY = "greenlight_two_factor"
@@ -39,6 +40,25 @@ def is_required(user) -> bool:
 def confirmed_device(user) -> TOTPDevice | None:
     """The authenticator app ``user`` enrolled, if any."""
     return TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+
+
+def token_suspended(user) -> bool:
+    """Whether ``user``'s API tokens are suspended: a person (not a machine account)
+    whose role requires two-factor and who has not set it up. A token must not be the
+    way around the second factor; the tokens work again once it is on (turning it on
+    revokes the tokens made before, so in practice they are made anew)."""
+    if not is_required(user) or confirmed_device(user) is not None:
+        return False
+    return not is_machine_account(user)
+
+
+def code_owed_with_token(user) -> bool:
+    """Whether a person acting with an API token owes a current code for an act that a
+    browser does only after the code step (signing): anyone with an authenticator app
+    or whose role requires one. Machine accounts sign nothing and owe nothing."""
+    if is_machine_account(user):
+        return False
+    return confirmed_device(user) is not None or is_required(user)
 
 
 def step_for(user) -> str:

@@ -19,6 +19,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from uat.policy import can_invite
+from uat.services import invitations
 
 from . import services, two_factor
 from .forms import (
@@ -29,6 +30,7 @@ from .forms import (
     TwoFactorChangeForm,
     TwoFactorCodeForm,
     TwoFactorEnrolForm,
+    client_ip,
 )
 from .models import Invitation
 
@@ -61,10 +63,22 @@ password_reset = auth_views.PasswordResetView.as_view(
 password_reset_done = auth_views.PasswordResetDoneView.as_view(
     template_name="accounts/password_reset_done.html"
 )
-password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
-    template_name="accounts/password_reset_confirm.html",
-    success_url=reverse_lazy("accounts:password_reset_complete"),
-)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a new password from a reset link, which proves the mailbox is theirs: it
+    lifts the sign-in lockout of the address (the lockout message points here)."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_reset_record(user=form.user, ip=client_ip(self.request))
+        return response
+
+
+password_reset_confirm = PasswordResetConfirmView.as_view()
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="accounts/password_reset_complete.html"
 )
@@ -75,8 +89,8 @@ password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
 def invitation_accept(request, secret: str):
     """The invitee's landing page: choose a name and password, then go to the inbox.
     A link that cannot be used explains why instead."""
-    invitation = services.invitation_find(secret)
-    problem = services.invitation_problem(invitation)
+    invitation = invitations.invitation_find(secret)
+    problem = invitations.invitation_problem(invitation)
     if problem:
         status = 404 if invitation is None else 410
         return render(
@@ -85,7 +99,7 @@ def invitation_accept(request, secret: str):
     form = InvitationAcceptForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.invitation_accept(
+            user = invitations.invitation_accept(
                 secret=secret,
                 full_name=form.cleaned_data["full_name"],
                 password=form.cleaned_data["password1"],
@@ -111,7 +125,7 @@ def invitation_new(request):
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation = services.invitation_send(
+            invitation = invitations.invitation_send(
                 email=form.cleaned_data["email"],
                 cohort=form.cleaned_data["cohort"],
                 actor=request.user,

@@ -255,6 +255,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
+# How many proxies in front of Greenlight append to X-Forwarded-For (0: none, the
+# client is REMOTE_ADDR). Behind one proxy, 1: the client is the address that proxy saw.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiTokenAuthentication",
@@ -270,6 +274,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "EXCEPTION_HANDLER": "uat.api.errors.exception_handler",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
     "DEFAULT_THROTTLE_CLASSES": [
         "uat.api.throttling.AnonRateThrottle",
         "uat.api.throttling.UserRateThrottle",
@@ -372,10 +377,13 @@ LOGGING = {
     },
 }
 
-# Sign-in: failures in a row for one email address within LOGIN_LOCKOUT_MINUTES lock
-# sign-in for that address for as long (tester page and admin alike). The per-network-
-# address limit is off by default: behind a proxy every visitor shares one address.
+# Sign-in: LOGIN_MAX_FAILURES failures in a row for one email address from one network
+# address within LOGIN_LOCKOUT_MINUTES lock sign-in for that address from there for as
+# long (tester page and admin alike); LOGIN_MAX_FAILURES_PER_ACCOUNT in a row from
+# anywhere lock it everywhere (guessing spread over many machines). A password reset
+# lifts both. The per-network-address limit (any email address) is off by default.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 50)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
 LOGIN_MAX_FAILURES_PER_IP = env_int("LOGIN_MAX_FAILURES_PER_IP", 0)
 

@@ -7,16 +7,21 @@ acceptance reports, which name every tester's results. Anyone else gets 404.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import two_factor
+from accounts.forms import client_ip
+from accounts.models import ApiToken
+from accounts.services import two_factor_verify
 from reports.signoffs import SigningLocked, signoff_sign
 from uat.api.serializers.records import SignOffSerializer
 from uat.models import Release, SignoffRole
@@ -105,6 +110,14 @@ class SignInputSerializer(serializers.Serializer):
     password = serializers.CharField(
         write_only=True, trim_whitespace=False, max_length=4096, style={"input_type": "password"}
     )
+    code = serializers.CharField(
+        write_only=True,
+        required=False,
+        max_length=32,
+        help_text="A current code of your authenticator app (or a backup code): needed when "
+        "you sign with an API token and use two-factor authentication, as the page's "
+        "code step is.",
+    )
 
 
 class SigningLockedError(APIException):
@@ -157,6 +170,18 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         reason, comment = fields.get("reason", ""), fields.get("comment", "")
         if fields["decision"] == SignOff.Decision.REJECT and not reason.strip():
             reason, comment = comment, ""
+        if isinstance(request.auth, ApiToken) and two_factor.code_owed_with_token(request.user):
+            # A browser signs only after its code step; a token shows a code here instead.
+            if not fields.get("code"):
+                raise ValidationError(
+                    {"code": "You use two-factor authentication: send a current code."}
+                )
+            try:
+                two_factor_verify(
+                    user=request.user, code=fields["code"], ip=client_ip(request), purpose="sign"
+                )
+            except DjangoValidationError as error:
+                raise ValidationError({"code": error.messages}) from error
         try:
             signoff = signoff_sign(
                 report=report,

@@ -21,8 +21,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.mail import Attachment, email_send
 from accounts.models import Role, User
-from uat.mail import Attachment, email_send
 from uat.models import Defect, Execution, Plan
 
 from .currency import signoffs_with_state

@@ -67,7 +67,7 @@ def admin_rows(count: int, lead) -> None:
             changed_at=report.created_at,
         )
         EventFactory(release=plan.release, actor=tester)
-        ApiTokenFactory(user=tester)
+        ApiTokenFactory(user=lead)  # a lead sees their own tokens only
         EvidencePackage.objects.create(release=plan.release, requested_by=lead)
         InvitationFactory(invited_by=lead)
         EmailDeliveryFactory(report=report)

@@ -14,15 +14,7 @@
 from django.db.models import Q
 
 from accounts.models import Role
-
-
-def roles_of(user) -> frozenset[str]:
-    """The user's role names, read once per user object."""
-    cached = getattr(user, "_greenlight_roles", None)
-    if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        user._greenlight_roles = cached
-    return cached
+from accounts.policy import roles_of
 
 
 def sees_everything(user) -> bool:

@@ -45,6 +45,22 @@ def event_record(
     )
 
 
+def account_event_record(sender, *, actor, verb: str, obj, after: dict | None, **kwargs) -> Event:
+    """Record an event accounts announced (``accounts.signals``). A sign-in try for an
+    address without an account is recorded against no one: the trail shows the attempt
+    without naming (or creating) anybody."""
+    if obj is not None:
+        return event_record(actor=actor, verb=verb, obj=obj, after=after)
+    return Event.objects.create(
+        actor=_actor(actor),
+        verb=verb,
+        content_type=ContentType.objects.get_for_model(sender),
+        object_id="",
+        object_repr="(no such account)",
+        after=after,
+    )
+
+
 def events_record_many(
     *, actor, verb: str, entries: list[tuple[models.Model, str, dict]], release: Release
 ) -> list[Event]:

@@ -26,11 +26,18 @@ The rules (the README's roles table says the same in words):
 - **waive** an open defect, or revoke a waiver, of a release: its stakeholders.
 - **sign** a report for a role: a named signer of that role on the report's plan.
 - **promote** a release: QA leads and release-pipeline accounts.
+- **make an API token**: its owner for themself; administrators also for machine
+  accounts; **revoke** one: its owner and administrators (``accounts.policy``, below
+  this app, re-exported here).
 """
 
 from django.core.exceptions import PermissionDenied
 
 from accounts.models import Role
+from accounts.policy import REFUSALS as ACCOUNT_REFUSALS
+from accounts.policy import can_issue_token as can_issue_token
+from accounts.policy import can_revoke_token as can_revoke_token
+from accounts.policy import is_machine_account as is_machine_account
 
 from .access import roles_of, sees_everything, stake_releases
 
@@ -48,6 +55,7 @@ REFUSALS = {
     "waive": "Only the release's stakeholders waive defects or revoke waivers.",
     "sign": "You do not hold that sign-off for this plan.",
     "promote": "Promoting a release needs a QA lead or a pipeline account.",
+    **ACCOUNT_REFUSALS,
 }
 
 

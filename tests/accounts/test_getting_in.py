@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, Role, User
-from accounts.services import invitation_send
 from tests.factories import CohortFactory
 from uat.models import Cohort
+from uat.services import invitation_send
 
 pytestmark = pytest.mark.django_db
 

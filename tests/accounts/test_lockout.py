@@ -2,9 +2,11 @@
 page and in the admin, and leave a trail."""
 
 import datetime as dt
+import re
 from unittest import mock
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
 from accounts.services import LOCKED_OUT_VERB, LOGIN_FAILED_VERB, SIGNED_IN_VERB
@@ -25,8 +27,13 @@ def at(moment):
     return mock.patch("django.utils.timezone.now", return_value=moment)
 
 
-def sign_in(client, email, password, url=None):
-    return client.post(url or reverse("accounts:login"), {"username": email, "password": password})
+def sign_in(client, email, password, url=None, ip="127.0.0.1", **headers):
+    return client.post(
+        url or reverse("accounts:login"),
+        {"username": email, "password": password},
+        REMOTE_ADDR=ip,
+        **headers,
+    )
 
 
 def test_three_wrong_passwords_lock_even_the_right_one_out(client, tester, password):
@@ -110,3 +117,87 @@ def test_tests_and_scripts_signing_in_without_a_request_still_work(client, teste
     for _ in range(3):
         sign_in(client, tester.email, "wrong")
     assert client.login(username=tester.email, password=password)
+
+
+# One address, one account, one lockout: addresses are compared in one normal form
+# (NFKC, case-folded), never by the database's case rules.
+def test_a_look_alike_spelling_neither_signs_in_nor_lifts_the_lock(client, admin_user, password):
+    for _ in range(3):
+        sign_in(client, admin_user.email, "wrong")
+    # PostgreSQL's UPPER() maps the dotless i to I: that spelling once signed in as admin.
+    dotless = admin_user.email.replace("i", "\N{LATIN SMALL LETTER DOTLESS I}", 1)
+    response = sign_in(client, dotless, password)
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    assert LOCKED in sign_in(client, admin_user.email, password).text
+
+
+def test_a_compatibility_spelling_of_a_locked_address_is_locked_too(client, tester, password):
+    for _ in range(3):
+        sign_in(client, tester.email, "wrong")
+    wide = "".join(chr(ord(c) + 0xFEE0) if c.isalpha() else c for c in tester.email.upper())
+    assert LOCKED in sign_in(client, wide, password).text
+
+
+def test_addresses_are_stored_in_their_normal_form(tester):
+    from accounts.models import User
+
+    user = User.objects.create_user("Stra\N{LATIN SMALL LETTER SHARP S}e@Example.ORG", "x")
+    assert user.email == "strasse@example.org"
+    assert User.objects.by_email(" STRASSE@example.org ").get() == user
+
+
+# Anyone may try anyone's address; that must not lock its owner out of their own desk.
+def test_failures_from_elsewhere_do_not_lock_the_owner_out(client, tester, password):
+    for _ in range(3):
+        sign_in(client, tester.email, "wrong", ip="203.0.113.9")
+    assert LOCKED in sign_in(client, tester.email, password, ip="203.0.113.9").text
+    assert sign_in(client, tester.email, password).status_code == 302
+
+
+def test_guessing_spread_over_many_machines_locks_the_address_everywhere(
+    client, settings, tester, password
+):
+    settings.LOGIN_MAX_FAILURES_PER_ACCOUNT = 4
+    for number in range(4):
+        sign_in(client, tester.email, "wrong", ip=f"203.0.113.{number}")
+    assert LOCKED in sign_in(client, tester.email, password).text
+
+
+def reset_password(client, user, new_password):
+    client.post(reverse("accounts:password_reset"), {"email": user.email})
+    path = re.search(r"https?://[^/\s]+(/accounts/password/reset/\S+/)", mail.outbox[-1].body)
+    response = client.get(path.group(1), follow=True)
+    response = client.post(
+        response.redirect_chain[-1][0],
+        {"new_password1": new_password, "new_password2": new_password},
+    )
+    assert response.status_code == 302
+
+
+def test_a_password_reset_lifts_the_lock_as_its_message_says(client, settings, tester):
+    settings.LOGIN_MAX_FAILURES_PER_ACCOUNT = 4
+    for number in range(4):
+        sign_in(client, tester.email, "wrong", ip=f"203.0.113.{number}")
+    assert "reset your password" in sign_in(client, tester.email, "x").text
+    reset_password(client, tester, "a-brand-new-pass-phrase-7")
+    assert sign_in(client, tester.email, "a-brand-new-pass-phrase-7").status_code == 302
+    assert Event.objects.for_object(tester).filter(verb="user.password_reset").exists()
+
+
+def test_the_client_address_behind_a_trusted_proxy(client, settings, tester, password):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = {"ip": "10.0.0.2"}
+    for _ in range(3):  # the attacker writes a fake first hop; the proxy appends the real one
+        sign_in(client, tester.email, "wrong", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9", **proxy)
+    assert (
+        LOCKED
+        in sign_in(client, tester.email, password, HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy).text
+    )
+    response = sign_in(client, tester.email, password, HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)
+    assert response.status_code == 302
+
+
+def test_a_forwarded_address_is_ignored_without_a_trusted_proxy(client, tester, password):
+    for number in range(3):
+        sign_in(client, tester.email, "wrong", HTTP_X_FORWARDED_FOR=f"198.51.100.{number}")
+    assert LOCKED in sign_in(client, tester.email, password).text

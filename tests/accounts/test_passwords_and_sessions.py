@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from accounts.services import invitation_send
 from tests.factories import CohortFactory
+from uat.services import invitation_send
 
 pytestmark = pytest.mark.django_db
 

@@ -1,14 +1,16 @@
 """API tokens: stored hashed, shown once, revocable, and accepted by the API."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.authentication import ApiTokenAuthentication
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Role
+from accounts.services import api_token_issue, api_token_revoke
 from tests.admin_support import shown_messages
-from tests.factories import ApiTokenFactory
+from tests.factories import ApiTokenFactory, UserFactory
 from uat.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -54,27 +56,102 @@ def test_a_bad_token_gets_401_with_a_reason():
     assert ApiTokenAuthentication().authenticate_header(None) == "Token"
 
 
-def test_a_lead_makes_a_token_in_the_admin_and_sees_the_secret_once(client, lead, tester):
-    client.force_login(lead)
-    response = client.post(
-        reverse("admin:accounts_apitoken_add"), {"user": tester.pk, "name": "deploy"}, follow=True
+def make_in_admin(client, actor, owner, name="deploy"):
+    client.force_login(actor)
+    return client.post(
+        reverse("admin:accounts_apitoken_add"), {"user": owner.pk, "name": name}, follow=True
     )
+
+
+@pytest.fixture
+def machine(db):
+    return UserFactory(email="deploy-bot@example.com", roles=[Role.PIPELINE])
+
+
+def test_an_administrator_makes_a_machine_accounts_token_and_sees_the_secret_once(
+    client, admin_user, machine, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = make_in_admin(client, admin_user, machine)
     assert response.status_code == 200
     [message] = [m for m in shown_messages(response) if "glt_" in m]
     secret = message.split(": ", 1)[1].split(" ")[0]
     token = ApiToken.objects.get()
     assert ApiToken.find(secret) == token
-    assert token.created_by == lead
+    assert (token.user, token.created_by) == (machine, admin_user)
     assert Event.objects.get(verb="apitoken.created").object_id == str(token.pk)
+    [email] = mailoutbox
+    assert email.to == [machine.email] and "deploy" in email.subject
+    assert "Ada Admin" in email.body and secret not in email.body
 
 
-def test_a_lead_revokes_tokens_in_the_admin(client, lead, tester):
-    token = ApiTokenFactory(user=tester)
+def test_a_lead_makes_their_own_token_in_the_admin_and_is_emailed(
+    client, lead, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        make_in_admin(client, lead, lead, name="laptop")
+    assert ApiToken.objects.get().user == lead
+    assert [email.to for email in mailoutbox] == [[lead.email]]
+
+
+# A token acts as its owner: a lead who could mint one for a stakeholder, another lead or
+# the superuser could waive, sign or administer as them.
+@pytest.mark.parametrize("victim", ["stakeholder", "admin_user", "other_lead", "tester", "machine"])
+def test_a_lead_makes_no_token_for_anyone_else(request, client, lead, victim, mailoutbox):
+    if victim == "other_lead":
+        owner = UserFactory(roles=[Role.QA_LEAD], staff=True)
+    else:
+        owner = request.getfixturevalue(victim)
+    response = make_in_admin(client, lead, owner)
+    assert "Select a valid choice" in response.text
+    assert not ApiToken.objects.exists() and not mailoutbox
+    with pytest.raises(PermissionDenied):
+        api_token_issue(user=owner, name="x", actor=lead)
+    assert not ApiToken.objects.exists()
+
+
+@pytest.mark.parametrize("victim", ["stakeholder", "lead", "tester"])
+def test_an_administrator_makes_no_token_for_a_person(request, client, admin_user, victim):
+    owner = request.getfixturevalue(victim)
+    assert "Select a valid choice" in make_in_admin(client, admin_user, owner).text
+    with pytest.raises(PermissionDenied):
+        api_token_issue(user=owner, name="x", actor=admin_user)
+    assert not ApiToken.objects.exists()
+
+
+def test_an_account_with_a_persons_role_besides_the_pipeline_is_no_machine(admin_user):
+    person = UserFactory(roles=[Role.PIPELINE, Role.STAKEHOLDER])
+    with pytest.raises(PermissionDenied):
+        api_token_issue(user=person, name="x", actor=admin_user)
+
+
+def test_the_token_list_shows_others_tokens_only_to_administrators(client, lead, machine):
+    theirs = ApiTokenFactory(user=machine, name="their pipeline")
+    ApiTokenFactory(user=lead, name="my laptop")
+    client.force_login(lead)
+    page = client.get(reverse("admin:accounts_apitoken_changelist")).text
+    assert "my laptop" in page and "their pipeline" not in page
+    url = reverse("admin:accounts_apitoken_change", args=[theirs.pk])
+    assert client.get(url).status_code == 302  # the admin's answer to an object not shown
+
+
+def test_a_lead_revokes_their_own_tokens_in_the_admin(client, lead, tester):
+    token = ApiTokenFactory(user=lead)
+    others = ApiTokenFactory(user=tester)
     client.force_login(lead)
     client.post(
         reverse("admin:accounts_apitoken_changelist"),
-        {"action": "revoke", "_selected_action": [token.pk]},
+        {"action": "revoke", "_selected_action": [token.pk, others.pk]},
     )
     token.refresh_from_db()
-    assert token.revoked_at is not None
-    assert Event.objects.filter(verb="apitoken.revoked").exists()
+    others.refresh_from_db()
+    assert token.revoked_at is not None and others.revoked_at is None
+    assert Event.objects.filter(verb="apitoken.revoked").count() == 1
+    with pytest.raises(PermissionDenied):
+        api_token_revoke(token=others, actor=lead)
+
+
+def test_an_administrator_revokes_anyones_token(admin_user, tester):
+    token = ApiTokenFactory(user=tester)
+    assert api_token_revoke(token=token, actor=admin_user)
+    assert not api_token_revoke(token=token, actor=admin_user)  # already revoked

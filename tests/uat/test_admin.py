@@ -17,7 +17,7 @@ from uat.models import CohortMembership, Defect, Event, Execution
 # Queries per changelist for a QA lead: 4 to load the session, the user and their
 # permissions, then the page's own (counts, rows, one per related list filter...).
 CHANGELIST_QUERIES = {
-    "accounts.apitoken": 7,
+    "accounts.apitoken": 8,  # +1: the caller's roles (a lead sees their own tokens only)
     "accounts.invitation": 8,
     "accounts.user": 9,
     "reports.emaildelivery": 9,
@@ -50,7 +50,8 @@ CHANGELIST_QUERIES = {
 }
 # Add pages use autocomplete widgets, so they load no lists of related rows: after the 4
 # of every request, the user page reads the groups a lead may give.
-ADD_QUERIES = {"accounts.user": 5, "uat.plan": 5, "uat.cohort": 5}  # policy-decided actions
+# Policy-decided actions; a token's owner is chosen among those the caller may make one for.
+ADD_QUERIES = {"accounts.user": 5, "uat.plan": 5, "uat.cohort": 5, "accounts.apitoken": 6}
 ADD_QUERIES_DEFAULT = 4
 # Models nobody adds in the admin: records written by services, steps added on their
 # case, executions assigned by the plan action. Their add page is refused.
@@ -94,6 +95,8 @@ NOT_IN_ADMIN = {
     "uat.executionhourtally",
     "uat.scopetally",
     "uat.defecttally",
+    # The sign-in lockout's counter; every try is in the audit trail as an event.
+    "accounts.signinattempt",
 }
 
 

@@ -8,10 +8,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import Invitation
-from accounts.services import invitation_accept, invitation_problem, invitation_send
 from tests.admin_support import admin_url, changeform_data
 from tests.factories import CohortFactory, UserFactory
 from uat.models import Cohort, CohortMembership
+from uat.services import invitation_accept, invitation_problem, invitation_send
 
 ALPHA_REFUSAL = "External testers cannot join an alpha cohort."
 BETA_REFUSAL = "Only external testers can join a beta cohort."
@@ -127,7 +127,7 @@ def test_an_invitation_into_an_alpha_cohort_is_refused_with_the_rule(lead):
 
 def test_an_invitation_whose_cohort_became_alpha_cannot_be_accepted(lead, monkeypatch):
     cohort = CohortFactory(beta=True)
-    monkeypatch.setattr("accounts.services.secrets.token_urlsafe", lambda n: "s3cret")
+    monkeypatch.setattr("uat.services.invitations.secrets.token_urlsafe", lambda n: "s3cret")
     invitation = invitation_send(email="pat@example.org", cohort=cohort, actor=lead)
     Cohort.objects.filter(pk=cohort.pk).update(kind=Cohort.Kind.ALPHA)
     invitation.refresh_from_db()

@@ -288,7 +288,9 @@ def test_a_promotion_announces_the_gates_that_moved(machine, plan):
 # ---------------------------------------------------------------------------- accounts
 
 
-def test_a_lead_makes_a_machine_account_and_its_token_in_the_admin(client, lead, plan):
+def test_a_lead_makes_a_machine_account_and_an_administrator_its_token(
+    client, lead, admin_user, plan
+):
     client.force_login(lead)
     pipeline_role = Group.objects.get(name=Role.PIPELINE.value)
     response = client.post(
@@ -303,11 +305,12 @@ def test_a_lead_makes_a_machine_account_and_its_token_in_the_admin(client, lead,
     assert response.status_code == 302
     account = User.objects.get(email="deploy@example.com")
     assert not account.has_usable_password()
-    response = client.post(
-        reverse("admin:accounts_apitoken_add"),
-        {"user": account.pk, "name": "GitHub Actions"},
-        follow=True,
-    )
+    token = {"user": account.pk, "name": "GitHub Actions"}
+    # A token acts as its owner: only an administrator makes one for another account.
+    response = client.post(reverse("admin:accounts_apitoken_add"), token)
+    assert response.status_code == 200 and "Select a valid choice" in response.text
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:accounts_apitoken_add"), token, follow=True)
     [message] = [m for m in shown_messages(response) if "glt_" in m]
     secret = message.split(": ", 1)[1].split(" ")[0]
 

@@ -246,7 +246,7 @@ class CohortAdmin(GreenlightAdmin):
     def invite_testers(self, request, queryset):
         """Email single-use invitation links into one beta cohort; all or none are sent."""
         from accounts.forms import InviteTestersForm
-        from accounts.services import invitation_send
+        from uat.services import invitation_send
 
         cohorts = list(queryset[:2])
         if len(cohorts) != 1:

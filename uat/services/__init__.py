@@ -13,6 +13,13 @@ from .defects import (
 )
 from .errors import ConcurrentEditError
 from .executions import evidence_attach, execution_record, execution_step_record
+from .invitations import (
+    invitation_accept,
+    invitation_find,
+    invitation_link,
+    invitation_problem,
+    invitation_send,
+)
 from .plans import plan_assign, plan_clone
 from .waivers import waiver_grant, waiver_revoke
 
@@ -27,6 +34,11 @@ __all__ = [
     "evidence_attach",
     "execution_record",
     "execution_step_record",
+    "invitation_accept",
+    "invitation_find",
+    "invitation_link",
+    "invitation_problem",
+    "invitation_send",
     "plan_assign",
     "plan_clone",
     "waiver_grant",

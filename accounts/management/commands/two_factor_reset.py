@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("email", help="The email address the person signs in with.")
 
     def handle(self, *args, email: str, **options):
-        user = User.objects.filter(email__iexact=email.strip()).first()
+        user = User.objects.by_email(email).first()
         if user is None:
             raise CommandError(f"No account has the email address {email}.")
         if services.two_factor_reset(user=user, actor=None):

@@ -27,7 +27,7 @@ class Command(BaseCommand):
             raise CommandError(f"No product with the slug {product!r}.") from None
         user = None
         if actor:
-            user = User.objects.filter(email__iexact=actor).first()
+            user = User.objects.by_email(actor).first()
             if user is None:
                 raise CommandError(f"No user {actor}.")
         contents = []
