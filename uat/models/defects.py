@@ -126,6 +126,10 @@ class Defect(models.Model):
         null=True, blank=True, help_text="When it was last marked fixed."
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # The reporter's form (or the API's Idempotency-Key): the same submission twice — a
+    # double click, a resent request — is the same defect.
+    # Nullable so SQLite adds the column in place (its tables carry triggers).
+    submission_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
 
     objects = DefectQuerySet.as_manager()
 
@@ -140,6 +144,11 @@ class Defect(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(found_in__in=FoundIn.values), name="defect_found_in_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["reported_by", "submission_key"],
+                condition=models.Q(submission_key__isnull=False),
+                name="defect_one_per_submission",
             ),
         ]
         indexes = [

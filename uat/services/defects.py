@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -42,6 +42,15 @@ def _defect_errors(title: str, severity: str, external_url: str = "") -> dict[st
 
 
 @transaction.atomic
+def _submitted_before(actor, submission_key: str) -> Defect | None:
+    if not submission_key:
+        return None
+    earlier = Defect.objects.filter(reported_by=actor, submission_key=submission_key).first()
+    if earlier is not None:
+        earlier.resubmitted = True
+    return earlier
+
+
 def defect_report(
     *,
     execution: Execution,
@@ -52,26 +61,41 @@ def defect_report(
     step_position: int | None = None,
     external_key: str = "",
     external_url: str = "",
+    submission_key: str = "",
 ) -> Defect:
-    """Report a defect found while running ``execution`` and link the two."""
+    """Report a defect found while running ``execution`` and link the two.
+
+    ``submission_key`` names the reporter's submission (the form's hidden key, the API's
+    ``Idempotency-Key``): sent again — a double click, a resent request — it gives back
+    the defect the first one made, with ``resubmitted`` set, and makes no second one."""
     policy_require(can_record(actor, execution), "record")
     errors = _defect_errors(title, severity, external_url)
     if step_position is not None and not 1 <= step_position <= execution.case_version.step_count:
         errors["step_position"] = f"This case has no step {step_position}."
     if errors:
         raise ValidationError(errors)
-    defect = Defect.objects.create(
-        release=execution.plan.release,
-        title=title.strip(),
-        severity=severity,
-        steps_to_reproduce=steps_to_reproduce,
-        step_position=step_position,
-        environment=execution.environment,
-        build=execution.build,
-        reported_by=actor,
-        external_key=external_key,
-        external_url=external_url,
-    )
+    if earlier := _submitted_before(actor, submission_key):
+        return earlier
+    try:
+        with transaction.atomic():
+            defect = Defect.objects.create(
+                release=execution.plan.release,
+                title=title.strip(),
+                severity=severity,
+                steps_to_reproduce=steps_to_reproduce,
+                step_position=step_position,
+                environment=execution.environment,
+                build=execution.build,
+                reported_by=actor,
+                external_key=external_key,
+                external_url=external_url,
+                submission_key=submission_key or None,
+            )
+    except IntegrityError:
+        # The same submission, committed meanwhile by a concurrent request.
+        if earlier := _submitted_before(actor, submission_key):
+            return earlier
+        raise
     defect.executions.add(execution)
     event_record(
         actor=actor,

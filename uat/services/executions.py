@@ -186,6 +186,10 @@ def evidence_attach(
     )
     evidence.file.save(name, ContentFile(data), save=False)
     evidence.save()
+    # The run changed: the write moves its plan's tally, so evidence added to a finished
+    # (or signed) run makes the plan's report stale. Not ``lock_version``: a screenshot
+    # does not make the tester's open form a conflict.
+    Execution.objects.filter(pk=execution.pk).update(updated_at=timezone.now())
     event_record(
         actor=actor,
         verb="evidence.attached",

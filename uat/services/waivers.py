@@ -4,7 +4,7 @@ a date; the acceptance report lists every waiver."""
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..audit import event_record
@@ -25,15 +25,26 @@ def waiver_grant(*, defect: Defect, actor, reason: str, expires_at: dt.datetime)
         errors["expires_at"] = "The waiver must expire in the future."
     if errors:
         raise ValidationError(errors)
+    # One active waiver per defect: the defect's row lock queues a second grant (a double
+    # click) behind the first, which it then sees; the database's constraint
+    # (waiver_one_active_per_defect, PostgreSQL) refuses whatever gets past.
+    Defect.objects.select_for_update(no_key=True).filter(pk=defect.pk).first()
+    already = {"defect": f"{defect.reference} already has an active waiver."}
     if Waiver.objects.filter(defect=defect).active().exists():
-        raise ValidationError({"defect": f"{defect.reference} already has an active waiver."})
-    waiver = Waiver.objects.create(
-        defect=defect,
-        release=defect.release,
-        reason=reason.strip(),
-        expires_at=expires_at,
-        granted_by=actor,
-    )
+        raise ValidationError(already)
+    try:
+        with transaction.atomic():
+            waiver = Waiver.objects.create(
+                defect=defect,
+                release=defect.release,
+                reason=reason.strip(),
+                expires_at=expires_at,
+                granted_by=actor,
+            )
+    except IntegrityError as error:
+        if "waiver_one_active_per_defect" not in str(error):
+            raise
+        raise ValidationError(already) from error
     event_record(
         actor=actor,
         verb="waiver.granted",

@@ -70,8 +70,9 @@ def defect_new(request, uuid):
                     severity=data["severity"],
                     steps_to_reproduce=data["steps_to_reproduce"],
                     step_position=step,
+                    submission_key=data["submission"],
                 )
-                if data["file"]:
+                if data["file"] and not getattr(defect, "resubmitted", False):
                     services.evidence_attach(
                         execution=execution,
                         actor=request.user,
@@ -81,7 +82,10 @@ def defect_new(request, uuid):
         except ValidationError as error:
             service_error_add(form, error)
         else:
-            messages.success(request, f"Reported {defect.reference}. Thank you!")
+            if getattr(defect, "resubmitted", False):
+                messages.info(request, f"{defect.reference} was reported already; here it is.")
+            else:
+                messages.success(request, f"Reported {defect.reference}. Thank you!")
             return redirect("uat:defect", pk=defect.pk)
     context = {
         "execution": execution,

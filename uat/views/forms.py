@@ -1,5 +1,7 @@
 """Forms of the tester pages."""
 
+import uuid
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -32,6 +34,13 @@ class DefectReportForm(forms.Form):
         required=False,
         help_text="PNG, JPEG, PDF or plain text. It is added to the evidence of this run.",
     )
+    # Names this submission: sent twice (a double click), it is one defect.
+    submission = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission", uuid.uuid4().hex)
 
 
 class DefectFilterForm(forms.Form):

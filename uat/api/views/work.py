@@ -4,6 +4,7 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from ...models import Defect, Execution
@@ -113,13 +114,22 @@ class ExecutionViewSet(ReadViewSet):
     @extend_schema(request=DefectReportSerializer, responses={201: DefectSerializer})
     @action(detail=True, methods=["post"])
     def defects(self, request, pk=None):
-        """Report a defect found while running this execution."""
+        """Report a defect found while running this execution. Send an
+        ``Idempotency-Key`` header (up to 64 characters of your choosing) to make a resent
+        request safe: the same key again answers 200 with the defect the first made."""
         execution = self.get_object()
         data = DefectReportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        defect = defect_report(execution=execution, actor=request.user, **data.validated_data)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 64:
+            raise ValidationError({"Idempotency-Key": "At most 64 characters."})
+        defect = defect_report(
+            execution=execution, actor=request.user, submission_key=key, **data.validated_data
+        )
+        again = getattr(defect, "resubmitted", False)
         defect = Defect.objects.with_details().prefetch_related("executions").get(pk=defect.pk)
-        return Response(DefectSerializer(defect).data, status=status.HTTP_201_CREATED)
+        answer = status.HTTP_200_OK if again else status.HTTP_201_CREATED
+        return Response(DefectSerializer(defect).data, status=answer)
 
 
 class DefectViewSet(AuditedWrites, mixins.UpdateModelMixin, ReadViewSet):
