@@ -14,7 +14,7 @@ from .defects import (
 from .errors import ConcurrentEditError
 from .executions import evidence_attach, execution_record, execution_step_record
 from .plans import plan_assign, plan_clone
-from .waivers import waiver_grant, waiver_revoke
+from .waivers import waiver_expiry_problem, waiver_grant, waiver_revoke
 
 __all__ = [
     "ConcurrentEditError",
@@ -29,6 +29,7 @@ __all__ = [
     "execution_step_record",
     "plan_assign",
     "plan_clone",
+    "waiver_expiry_problem",
     "waiver_grant",
     "waiver_revoke",
 ]

@@ -19,6 +19,7 @@ from reports.models import EvidencePackage, ReportStatus
 from ..models import Event, Release
 from ..policy import audit_releases, can_build_evidence_package, policy_require
 from ..tables import AUDIT_EVENTS, csv_response
+from .forms import CalendarDateField
 
 PAGE_SIZE = 50
 
@@ -27,10 +28,10 @@ class AuditFilterForm(forms.Form):
     verb = forms.CharField(required=False, label="Action contains")
     actor = forms.CharField(required=False, label="Person (name or email)")
     kind = forms.ChoiceField(required=False, label="Record type")
-    since = forms.DateField(
+    since = CalendarDateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
-    until = forms.DateField(
+    until = CalendarDateField(
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
 
