@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from reports.signoffs import SigningLocked, signoff_sign
 from uat.api.serializers.records import SignOffSerializer
+from uat.downloads import download_filename
 from uat.models import Release, SignoffRole
 from uat.policy import can_request_report, policy_require
 
@@ -140,7 +141,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return FileResponse(
             report.pdf.open("rb"),
             as_attachment=True,
-            filename=f"acceptance-report-{report.uuid}.pdf",
+            filename=download_filename("acceptance-report", report.uuid, ext="pdf"),
             content_type="application/pdf",
         )
 

@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from uat.audit import event_record
+from uat.downloads import download_filename
 from uat.models import Plan
 from uat.policy import can_request_report, policy_require
 
@@ -265,7 +266,7 @@ def _build(report: AcceptanceReport) -> None:
     html = report_render(report=report, metrics=metrics, criteria=criteria)
     pdf = report_pdf(html=html, report=report)
     with transaction.atomic():
-        report.pdf.save(f"{report.uuid}.pdf", ContentFile(pdf), save=False)
+        report.pdf.save(download_filename(report.uuid, ext="pdf"), ContentFile(pdf), save=False)
         updated = AcceptanceReport.objects.filter(
             pk=report.pk, status=AcceptanceReport.Status.RUNNING
         ).update(
