@@ -225,13 +225,18 @@ SCREEN_ONLY = re.compile(r"<!-- screen-only -->.*?<!-- /screen-only -->", re.DOT
 
 
 def report_pdf(*, html: str, report: AcceptanceReport) -> bytes:
-    """Print the report body to PDF with WeasyPrint; the stylesheet is on disk."""
+    """Print the report body to PDF with WeasyPrint. It loads only Greenlight's static
+    files (the print stylesheet), never anything the report's content names."""
     from weasyprint import CSS, HTML
+
+    from .pdf_fetcher import StaticOnlyFetcher
+    from .pdf_fetcher import base_url as pdf_base_url
 
     body = SCREEN_ONLY.sub("", html)
     document = render_to_string("reports/report_pdf.html", {"report": report, "body": body})
-    stylesheet = CSS(filename=str(settings.BASE_DIR / "static" / "css" / "report-print.css"))
-    return HTML(string=document, base_url=str(settings.BASE_DIR)).write_pdf(
+    fetcher = StaticOnlyFetcher()
+    stylesheet = CSS(url=f"{pdf_base_url()}css/report-print.css", url_fetcher=fetcher)
+    return HTML(string=document, base_url=pdf_base_url(), url_fetcher=fetcher).write_pdf(
         stylesheets=[stylesheet]
     )
 
