@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -33,6 +33,7 @@ from .forms import (
     client_ip,
 )
 from .models import Invitation
+from .navigation import safe_next
 
 BACKUP_CODES_SESSION_KEY = "greenlight_backup_codes"
 
@@ -45,6 +46,9 @@ class SignInView(auth_views.LoginView):
     authentication_form = SignInForm
     redirect_authenticated_user = True
 
+    def get_redirect_url(self) -> str:
+        return safe_next(self.request)
+
     def get_success_url(self) -> str:
         url = super().get_success_url()
         step = two_factor.pending_step(self.request)
@@ -54,7 +58,14 @@ class SignInView(auth_views.LoginView):
 
 
 login_view = SignInView.as_view()
-logout_view = auth_views.LogoutView.as_view()
+
+
+class SignOutView(auth_views.LogoutView):
+    def get_redirect_url(self) -> str:
+        return safe_next(self.request)
+
+
+logout_view = SignOutView.as_view()
 password_reset = auth_views.PasswordResetView.as_view(
     template_name="accounts/password_reset_form.html",
     form_class=GreenlightPasswordResetForm,
@@ -148,11 +159,7 @@ def _with_next(url: str, next_url: str) -> str:
 
 def _next_url(request) -> str:
     """Where to go once a step is done: the page asked for, if it is ours."""
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    allowed = url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return url if allowed else ""
+    return safe_next(request)
 
 
 @never_cache

@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # No NUL reaches a view from a query or a form (config/inputs.py says why).
+    "config.inputs.TextInputMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): whether this sign-in passed the two-factor code step;
     # then Greenlight's gate keeps a sign-in that still owes that step (or an enrolment
@@ -273,6 +275,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "uat.api.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "uat.api.pagination.Pagination",
+    # JSON refusing text that cannot be stored (NUL, lone surrogates): config/inputs.py.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.inputs.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",

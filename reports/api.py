@@ -24,6 +24,7 @@ from accounts.models import ApiToken
 from accounts.services import two_factor_verify
 from reports.signoffs import SigningLocked, signoff_sign
 from uat.api.serializers.records import SignOffSerializer
+from uat.downloads import download_filename
 from uat.models import Release, SignoffRole
 from uat.policy import can_request_report, policy_require
 
@@ -153,7 +154,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return FileResponse(
             report.pdf.open("rb"),
             as_attachment=True,
-            filename=f"acceptance-report-{report.uuid}.pdf",
+            filename=download_filename("acceptance-report", report.uuid, ext="pdf"),
             content_type="application/pdf",
         )
 

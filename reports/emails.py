@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts.mail import Attachment, email_send
 from accounts.models import Role, User
+from uat.downloads import download_filename
 from uat.models import Defect, Execution, Plan
 
 from .currency import signoffs_with_state
@@ -170,7 +171,9 @@ def report_emails_send(*, report_id: int, final: bool = False) -> int:
     context = report_email_context(report)
     with report.pdf.open("rb") as handle:
         pdf = Attachment(
-            filename=f"acceptance-report-{report.plan.release.version}-{report.plan.stage}.pdf",
+            filename=download_filename(
+                "acceptance-report", report.plan.release.version, report.plan.stage, ext="pdf"
+            ),
             content=handle.read(),
             mimetype="application/pdf",
         )

@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from uat.audit import event_record
+from uat.downloads import download_filename, download_filename_of
 from uat.models import Defect, Event, Evidence, Execution, Release, StepResult
 from uat.policy import can_build_evidence_package, policy_require
 from uat.tables import AUDIT_EVENTS, DEFECTS, EXECUTIONS, SIGNOFFS, STEP_RESULTS, csv_bytes
@@ -126,10 +127,11 @@ def _records(package: _Package, release: Release) -> None:
 def _evidence(package: _Package, release: Release) -> None:
     files = Evidence.objects.filter(execution__plan__release=release).select_related("execution")
     for number, evidence in enumerate(files.order_by("pk").iterator(chunk_size=500), start=1):
-        # Only the last part of the uploaded name: no directories, no "..".
-        name = PurePosixPath(evidence.original_name.replace("\\", "/")).name.lstrip(".") or "file"
+        # Only the last part of the uploaded name, made safe: no directories, no "..".
+        uploaded = PurePosixPath(evidence.original_name.replace("\\", "/")).name
+        name = download_filename_of(f"{number}-{uploaded}")
         with evidence.file.open("rb") as stream:
-            package.add_stream(f"evidence/{evidence.execution.uuid}/{number}-{name}", stream)
+            package.add_stream(f"evidence/{evidence.execution.uuid}/{name}", stream)
 
 
 QUEUE_DOWN = (
@@ -215,6 +217,8 @@ def _zip(package: EvidencePackage) -> None:
         target.seek(0)
         package.sha256 = hashlib.file_digest(target, "sha256").hexdigest()
         target.seek(0)
-        name = f"evidence-{release.product.slug}-{release.version}-{package.uuid.hex[:8]}.zip"
+        name = download_filename(
+            "evidence", release.product.slug, release.version, package.uuid.hex[:8], ext="zip"
+        )
         package.file.save(name, File(target), save=False)
         package.size = package.file.size

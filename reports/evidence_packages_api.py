@@ -10,6 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from uat.downloads import download_filename_of
 from uat.policy import can_build_evidence_package, policy_require
 from uat.views.audit import release_for_audit
 
@@ -99,6 +100,6 @@ class EvidencePackageFileView(APIView):
         return FileResponse(
             package.file.open("rb"),
             as_attachment=True,
-            filename=package.file.name.rsplit("/", 1)[-1],
+            filename=download_filename_of(package.file.name),
             content_type="application/zip",
         )

@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from uat.audit import event_record
+from uat.downloads import download_filename
 from uat.models import Plan
 from uat.policy import can_request_report, policy_require
 
@@ -224,13 +225,18 @@ SCREEN_ONLY = re.compile(r"<!-- screen-only -->.*?<!-- /screen-only -->", re.DOT
 
 
 def report_pdf(*, html: str, report: AcceptanceReport) -> bytes:
-    """Print the report body to PDF with WeasyPrint; the stylesheet is on disk."""
+    """Print the report body to PDF with WeasyPrint. It loads only Greenlight's static
+    files (the print stylesheet), never anything the report's content names."""
     from weasyprint import CSS, HTML
+
+    from .pdf_fetcher import StaticOnlyFetcher
+    from .pdf_fetcher import base_url as pdf_base_url
 
     body = SCREEN_ONLY.sub("", html)
     document = render_to_string("reports/report_pdf.html", {"report": report, "body": body})
-    stylesheet = CSS(filename=str(settings.BASE_DIR / "static" / "css" / "report-print.css"))
-    return HTML(string=document, base_url=str(settings.BASE_DIR)).write_pdf(
+    fetcher = StaticOnlyFetcher()
+    stylesheet = CSS(url=f"{pdf_base_url()}css/report-print.css", url_fetcher=fetcher)
+    return HTML(string=document, base_url=pdf_base_url(), url_fetcher=fetcher).write_pdf(
         stylesheets=[stylesheet]
     )
 
@@ -265,7 +271,7 @@ def _build(report: AcceptanceReport) -> None:
     html = report_render(report=report, metrics=metrics, criteria=criteria)
     pdf = report_pdf(html=html, report=report)
     with transaction.atomic():
-        report.pdf.save(f"{report.uuid}.pdf", ContentFile(pdf), save=False)
+        report.pdf.save(download_filename(report.uuid, ext="pdf"), ContentFile(pdf), save=False)
         updated = AcceptanceReport.objects.filter(
             pk=report.pk, status=AcceptanceReport.Status.RUNNING
         ).update(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from reports.signoffs import SigningLocked, signoff_sign
+from uat.downloads import attachment_header
 from uat.models import PlanSignoffRole
 from uat.policy import signable_roles
 from uat.views.forms import service_error_add
@@ -125,9 +126,13 @@ def report_signed_pdf(request, uuid):
         pdf,
         content_type="application/pdf",
         headers={
-            "Content-Disposition": (
-                f'attachment; filename="acceptance-report-{plan.release.version}-{plan.stage}-'
-                f'{report.uuid.hex[:8]}-signed.pdf"'
+            "Content-Disposition": attachment_header(
+                "acceptance-report",
+                plan.release.version,
+                plan.stage,
+                report.uuid.hex[:8],
+                "signed",
+                ext="pdf",
             )
         },
     )

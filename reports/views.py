@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from uat.access import sees_everything
 from uat.audit import event_record
+from uat.downloads import download_filename
 from uat.models import Execution, Plan, Release, Requirement
 from uat.policy import can_request_report, can_sign, policy_require
 
@@ -219,7 +220,9 @@ def report_pdf(request, uuid):
     return FileResponse(
         report.pdf.open("rb"),
         as_attachment=True,
-        filename=f"acceptance-report-{plan.release.version}-{plan.stage}-{report.uuid.hex[:8]}.pdf",
+        filename=download_filename(
+            "acceptance-report", plan.release.version, plan.stage, report.uuid.hex[:8], ext="pdf"
+        ),
         content_type="application/pdf",
     )
 

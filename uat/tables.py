@@ -23,6 +23,7 @@ from django.utils.html import strip_tags
 from django.utils.safestring import SafeData
 from openpyxl import Workbook
 
+from .downloads import attachment_header
 from .models import Case, CaseStep, Product
 
 # A spreadsheet runs a cell that starts with one of these as a formula (or, for tab and
@@ -244,13 +245,13 @@ def csv_bytes(spec: TableSpec, records: Iterable) -> bytes:
     return "".join(csv_lines(spec, records)).encode("utf-8")
 
 
-def csv_response(spec: TableSpec, records: Iterable, filename: str) -> StreamingHttpResponse:
-    """The table streamed as a CSV attachment (pass ``queryset.iterator(chunk_size=...)``
-    so rows are read as they are sent)."""
+def csv_response(spec: TableSpec, records: Iterable, *name: str) -> StreamingHttpResponse:
+    """The table streamed as a CSV attachment named from the parts of ``name`` (pass
+    ``queryset.iterator(chunk_size=...)`` so rows are read as they are sent)."""
     return StreamingHttpResponse(
         csv_lines(spec, records),
         content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": attachment_header(*name, ext="csv")},
     )
 
 

@@ -34,6 +34,6 @@ def changelist_table(modeladmin, request) -> TableSpec:
 @admin.action(permissions=["view"], description="Export selected %(verbose_name_plural)s as CSV")
 def export_as_csv(modeladmin, request, queryset: models.QuerySet) -> StreamingHttpResponse:
     """The selected rows with the changelist's columns, streamed as a CSV attachment."""
-    filename = f"{modeladmin.opts.model_name}-{timezone.localtime():%Y%m%d-%H%M}.csv"
+    stamp = f"{timezone.localtime():%Y%m%d-%H%M}"
     table = changelist_table(modeladmin, request)
-    return csv_response(table, queryset.iterator(chunk_size=500), filename)
+    return csv_response(table, queryset.iterator(chunk_size=500), modeladmin.opts.model_name, stamp)

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from ..downloads import attachment_header
 from ..imports import IMPORT_MAX_BYTES, LibraryImportError, library_check, library_import
 from ..models import Defect, Execution, Product
 from ..spreadsheets import FORMATS
@@ -28,7 +29,7 @@ SUFFIXES = tuple(f".{fmt}" for fmt in FORMATS)
 def file_download(content: bytes, name: str, fmt: str) -> HttpResponse:
     """``content`` as an attachment named ``name.fmt``."""
     response = HttpResponse(content, content_type=FORMATS[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response["Content-Disposition"] = attachment_header(name, ext=fmt)
     return response
 
 

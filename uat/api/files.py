@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import renderers, serializers
 
+from ..downloads import attachment_header
 from ..spreadsheets import CSV_TYPE, XLSX_TYPE
 
 
@@ -50,7 +51,7 @@ def requested_format(request) -> str:
 
 def file_response(content: bytes, name: str, fmt: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX_TYPE if fmt == "xlsx" else CSV_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response["Content-Disposition"] = attachment_header(name, ext=fmt)
     return response
 
 

@@ -5,6 +5,7 @@ import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 
@@ -57,6 +58,16 @@ class ReleaseQuerySet(models.QuerySet):
         return self.filter(stake_releases(user))
 
 
+# A release's version names files (reports, packages, exports) and appears in headers,
+# so it holds no line breaks, quotes, slashes or spaces.
+VERSION_VALIDATOR = RegexValidator(
+    r"\A[A-Za-z0-9][A-Za-z0-9._+-]*\Z",
+    "Use letters, digits and . _ + - only, starting with a letter or digit "
+    "(for example 2.4, 2.4.1 or 2.5.0-rc1).",
+    code="version",
+)
+
+
 class Release(models.Model):
     """A version of a product heading to production through the acceptance stages."""
 
@@ -80,7 +91,12 @@ class Release(models.Model):
     }
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="releases")
-    version = models.CharField(max_length=50, help_text="For example 2.4 or 2.4.1.")
+    version = models.CharField(
+        max_length=50,
+        validators=[VERSION_VALIDATOR],
+        help_text="For example 2.4, 2.4.1 or 2.5.0-rc1: letters, digits and . _ + -, "
+        "starting with a letter or digit.",
+    )
     name = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=10, choices=Kind, default=Kind.NORMAL)
     stage = models.CharField(max_length=12, choices=Stage, default=Stage.PLANNING)

@@ -21,7 +21,7 @@ from .invitations import (
     invitation_send,
 )
 from .plans import plan_assign, plan_clone
-from .waivers import waiver_grant, waiver_revoke
+from .waivers import waiver_expiry_problem, waiver_grant, waiver_revoke
 
 __all__ = [
     "ConcurrentEditError",
@@ -41,6 +41,7 @@ __all__ = [
     "invitation_send",
     "plan_assign",
     "plan_clone",
+    "waiver_expiry_problem",
     "waiver_grant",
     "waiver_revoke",
 ]

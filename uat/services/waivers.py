@@ -11,6 +11,24 @@ from ..audit import event_record
 from ..models import OPEN_STATUSES, Defect, Waiver
 from ..policy import can_waive, policy_require
 
+# A waiver accepts a known risk for a while, not for ever: it is granted again if the
+# defect is still open in a year. (This also keeps every expiry a date the database and
+# Python can hold: 9999-12-31 is refused with this message, not a server error.)
+WAIVER_LONGEST = dt.timedelta(days=366)
+
+
+def waiver_expiry_problem(expires_at: dt.datetime) -> str | None:
+    """Why a waiver may not expire at ``expires_at``, or None: the one home of the rule
+    the waivers page, the API and the service share."""
+    now = timezone.now()
+    if expires_at <= now:
+        return "The waiver must expire in the future."
+    latest = now + WAIVER_LONGEST
+    if expires_at > latest:
+        day = timezone.localtime(latest).date()
+        return f"A waiver lasts at most a year: choose {day:%d %B %Y} or earlier."
+    return None
+
 
 @transaction.atomic
 def waiver_grant(*, defect: Defect, actor, reason: str, expires_at: dt.datetime) -> Waiver:
@@ -21,8 +39,9 @@ def waiver_grant(*, defect: Defect, actor, reason: str, expires_at: dt.datetime)
         errors["defect"] = f"{defect.reference} is not open; there is nothing to waive."
     if not reason.strip():
         errors["reason"] = "Say why the release may ship with this defect."
-    if expires_at <= timezone.now():
-        errors["expires_at"] = "The waiver must expire in the future."
+    expiry_problem = waiver_expiry_problem(expires_at)
+    if expiry_problem:
+        errors["expires_at"] = expiry_problem
     if errors:
         raise ValidationError(errors)
     # One active waiver per defect: the defect's row lock queues a second grant (a double

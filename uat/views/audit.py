@@ -16,9 +16,11 @@ from django.views.decorators.http import require_POST
 from reports.evidence_packages import evidence_package_request
 from reports.models import EvidencePackage, ReportStatus
 
+from ..downloads import download_filename_of
 from ..models import Event, Release
 from ..policy import audit_releases, can_build_evidence_package, policy_require
 from ..tables import AUDIT_EVENTS, csv_response
+from .forms import CalendarDateField
 
 PAGE_SIZE = 50
 
@@ -27,10 +29,10 @@ class AuditFilterForm(forms.Form):
     verb = forms.CharField(required=False, label="Action contains")
     actor = forms.CharField(required=False, label="Person (name or email)")
     kind = forms.ChoiceField(required=False, label="Record type")
-    since = forms.DateField(
+    since = CalendarDateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
-    until = forms.DateField(
+    until = CalendarDateField(
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
 
@@ -83,8 +85,8 @@ def release_audit(request, release_id: int):
     form = AuditFilterForm(request.GET or None, kinds=kinds)
     events = form.filter(events).order_by("-created_at", "-id")
     if request.GET.get("format") == "csv":
-        filename = f"audit-{release.product.slug}-{release.version}.csv"
-        return csv_response(AUDIT_EVENTS, events.iterator(chunk_size=2000), filename)
+        rows = events.iterator(chunk_size=2000)
+        return csv_response(AUDIT_EVENTS, rows, "audit", release.product.slug, release.version)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -130,7 +132,9 @@ def evidence_package_download(request, package_uuid):
     )
     release_for_audit(request.user, package.release_id)
     response = FileResponse(
-        package.file.open("rb"), as_attachment=True, filename=package.file.name.rsplit("/", 1)[-1]
+        package.file.open("rb"),
+        as_attachment=True,
+        filename=download_filename_of(package.file.name),
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

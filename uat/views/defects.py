@@ -7,8 +7,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views.decorators.http import require_POST
+
+from accounts.navigation import safe_next
 
 from .. import services
 from ..access import sees_everything
@@ -169,7 +171,4 @@ def defect_transition(request, pk: int):
         messages.success(
             request, f"{defect.reference} is now {defect.get_status_display().lower()}."
         )
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    return redirect("uat:defect", pk=defect.pk)
+    return redirect(safe_next(request) or reverse("uat:defect", args=[defect.pk]))

@@ -1,5 +1,6 @@
 """Forms of the tester pages."""
 
+import datetime as dt
 import uuid
 
 from django import forms
@@ -16,6 +17,22 @@ def service_error_add(form: forms.Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, texts)
     else:
         form.add_error(None, error.messages)
+
+
+class CalendarDateField(forms.DateField):
+    """A date of this or a nearby millennium: a day's start and end (and the next day)
+    stay dates Python and the database can hold, so 9999-12-31 or 0001-01-01 is refused
+    with a message instead of overflowing into a server error."""
+
+    earliest, latest = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not self.earliest <= value <= self.latest:
+            raise ValidationError(
+                f"Choose a date between {self.earliest.year} and {self.latest.year}.",
+                code="date_range",
+            )
 
 
 class DefectReportForm(forms.Form):

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_POST
 
 from ..models import Defect, Waiver
 from ..policy import can_waive, policy_require
-from ..services import waiver_grant, waiver_revoke
+from ..services import waiver_expiry_problem, waiver_grant, waiver_revoke
 from .audit import release_for_audit
-from .forms import service_error_add
+from .forms import CalendarDateField, service_error_add
 
 
 class WaiverForm(forms.Form):
@@ -23,7 +23,7 @@ class WaiverForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
     )
-    expires_on = forms.DateField(
+    expires_on = CalendarDateField(
         label="Waived until (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
     )
 
@@ -31,12 +31,18 @@ class WaiverForm(forms.Form):
         day = self.cleaned_data["expires_on"]
         if day < timezone.localdate():
             raise ValidationError("Choose today or a later day.")
+        problem = waiver_expiry_problem(self._end_of(day))
+        if problem:
+            raise ValidationError(problem)
         return day
 
     def expires_at(self) -> dt.datetime:
+        return self._end_of(self.cleaned_data["expires_on"])
+
+    @staticmethod
+    def _end_of(day: dt.date) -> dt.datetime:
         # The waiver holds through the whole chosen day, in the site's time zone.
-        end = dt.datetime.combine(self.cleaned_data["expires_on"] + dt.timedelta(days=1), dt.time())
-        return timezone.make_aware(end)
+        return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
 
 
 def _page(request, release, form_for: dict | None = None, status: int = 200):

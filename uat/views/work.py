@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from .. import services
+from ..downloads import download_filename_of
 from ..models import FINAL_STATUSES, Execution, ExecutionStatus, StepStatus
 from .access import execution_for, own_execution_for, require_member
 
@@ -253,7 +254,7 @@ def evidence_download(request, uuid, pk: int):
     response = FileResponse(
         evidence.file.open("rb"),
         as_attachment=True,
-        filename=evidence.original_name,
+        filename=download_filename_of(evidence.original_name),
         content_type=evidence.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
