@@ -11,7 +11,14 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiToken, Invitation, Role, User
-from reports.models import AcceptanceReport, EmailDelivery, SignOff, Webhook, WebhookDelivery
+from reports.models import (
+    AcceptanceReport,
+    EmailDelivery,
+    Promotion,
+    SignOff,
+    Webhook,
+    WebhookDelivery,
+)
 from uat.models import (
     Case,
     CaseStep,
@@ -320,6 +327,19 @@ class SignOffFactory(factory.django.DjangoModelFactory):
     decision = "approve"
     fingerprint = factory.SelfAttribute("report.fingerprint")
     signed_at = factory.LazyFunction(timezone.now)
+
+
+class PromotionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Promotion
+
+    report = factory.SubFactory(AcceptanceReportFactory, ready=True)
+    release = factory.SelfAttribute("report.plan.release")
+    from_stage = "alpha"
+    to_stage = "beta"
+    build = "2.4.0-rc1"
+    promoted_by = factory.SubFactory(UserFactory)
+    decision = factory.LazyFunction(lambda: {"decision": "go", "reasons": []})
 
 
 class EventFactory(factory.django.DjangoModelFactory):

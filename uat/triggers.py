@@ -23,8 +23,28 @@ whoever makes it (services, the admin, a bulk load, raw SQL):
 On PostgreSQL each trigger runs once per statement, over the statement's rows in its
 transition tables (``new_rows``, ``old_rows``): a bulk insert of thousands of executions
 moves a counter once instead of stacking a version of the same tally row per row. SQLite
-updates rows in place, so it has row triggers. The append-only triggers (0002) are here
-too: on PostgreSQL the audit trail and the sign-offs refuse updates and deletes.
+updates rows in place, so it has row triggers.
+
+The records (append-only below the ORM)
+---------------------------------------
+On PostgreSQL the database itself keeps the records an audit leans on, whoever writes
+(the models' guards hold on SQLite too, but only for code going through the ORM):
+
+- the audit trail (``uat_event``), the sign-offs (``uat_signoff``) and the promotions
+  (``uat_promotion``) refuse every UPDATE and DELETE (0002, 0010) and TRUNCATE (0010);
+- waivers (``uat_waiver``) refuse DELETE and TRUNCATE, and every UPDATE but the one
+  ``waiver_revoke`` makes: an active waiver (not revoked, not expired by the database's
+  clock) gets its ``revoked_at``, and nothing else about it changes (0010);
+- an acceptance report with a sign-off (``reports_acceptancereport``) refuses DELETE and
+  any UPDATE but its email markers (``emails``, ``emails_queued_at``): its HTML, PDF,
+  fingerprint, metrics, criteria, decision and status are what was signed (0010).
+  A TRUNCATE of reports cascades to the sign-offs, which refuse it.
+
+A trigger is only as strong as the role that cannot drop it: the application connects
+as a role that does not own the tables (docs/deploy.md, ``manage.py database_grant``).
+Emptying the tables of a test database between tests needs the superuser's
+``session_replication_role = replica`` (``tests/conftest.py``), as restoring data past
+the triggers does.
 
 Why the order matters (PostgreSQL)
 ----------------------------------
@@ -160,6 +180,52 @@ BEGIN
         USING ERRCODE = 'integrity_constraint_violation';
 END;
 """
+APPEND_ONLY_TABLES = ("uat_event", "uat_signoff", "uat_promotion")
+
+# BEFORE TRUNCATE, once per statement: TRUNCATE fires no row triggers.
+NO_TRUNCATE = """
+BEGIN
+    RAISE EXCEPTION '% keeps records: it cannot be truncated', TG_TABLE_NAME
+        USING ERRCODE = 'integrity_constraint_violation';
+END;
+"""
+NO_TRUNCATE_TABLES = (*APPEND_ONLY_TABLES, "uat_waiver")
+
+# The one change a waiver takes: waiver_revoke (uat/services/waivers.py) sets revoked_at
+# of an active waiver. "Active" as WaiverQuerySet.active() says, by the database's
+# clock at the start of the transaction (the service checks after it began).
+WAIVER_REVOKE_ONLY = """
+BEGIN
+    IF TG_OP = 'UPDATE'
+        AND OLD.revoked_at IS NULL AND OLD.expires_at > now()
+        AND NEW.revoked_at IS NOT NULL
+        AND to_jsonb(NEW) - 'revoked_at' = to_jsonb(OLD) - 'revoked_at'
+    THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'uat_waiver keeps its waivers: only revoking an active waiver changes one'
+        USING ERRCODE = 'integrity_constraint_violation';
+END;
+"""
+
+# What may still change on a signed report: the markers of its emails (reports/jobs.py),
+# emails and emails_queued_at; every other column is what was signed.
+SIGNED_REPORT_FROZEN = """
+BEGIN
+    IF (TG_OP = 'DELETE'
+            OR to_jsonb(NEW) - ARRAY['emails', 'emails_queued_at']
+                IS DISTINCT FROM to_jsonb(OLD) - ARRAY['emails', 'emails_queued_at'])
+        AND EXISTS (SELECT 1 FROM uat_signoff WHERE uat_signoff.report_id = OLD.id)
+    THEN
+        RAISE EXCEPTION 'acceptance report % is signed: it cannot be changed or deleted',
+            OLD.uuid USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END;
+"""
 
 EXECUTION_TALLY = """
     INSERT INTO uat_executiontally (plan_id, changes)
@@ -264,7 +330,7 @@ DEFECT_TALLY_ROWS = {
 }
 
 POSTGRESQL = [
-    # 0002
+    # 0002 (the audit trail, sign-offs), 0010 (promotions)
     *(
         PostgresTrigger(
             name=f"{table}_append_only",
@@ -275,7 +341,38 @@ POSTGRESQL = [
             function="greenlight_append_only",
             source=APPEND_ONLY,
         )
-        for table in ("uat_event", "uat_signoff")
+        for table in APPEND_ONLY_TABLES
+    ),
+    # 0010
+    *(
+        PostgresTrigger(
+            name=f"{table}_no_truncate",
+            table=table,
+            timing="BEFORE",
+            events=("TRUNCATE",),
+            level="STATEMENT",
+            function="greenlight_no_truncate",
+            source=NO_TRUNCATE,
+        )
+        for table in NO_TRUNCATE_TABLES
+    ),
+    PostgresTrigger(
+        name="uat_waiver_revoke_only",
+        table="uat_waiver",
+        timing="BEFORE",
+        events=("UPDATE", "DELETE"),
+        level="ROW",
+        function="greenlight_waiver_revoke_only",
+        source=WAIVER_REVOKE_ONLY,
+    ),
+    PostgresTrigger(
+        name="reports_acceptancereport_signed_frozen",
+        table="reports_acceptancereport",
+        timing="BEFORE",
+        events=("UPDATE", "DELETE"),
+        level="ROW",
+        function="greenlight_signed_report_frozen",
+        source=SIGNED_REPORT_FROZEN,
     ),
     # 0005, then 0006: "_1_" fires before "_2_".
     *(

@@ -85,16 +85,14 @@ def test_a_stage_without_a_gate_is_an_error_with_status_2():
 
 
 def test_wait_asks_again_while_the_report_is_being_built(plan, monkeypatch):
-    report = fresh_report(plan)
-    approved(plan, report)
-    report.status, report.decision = "running", ""
-    report.save()
+    report = fresh_report(plan, status="running", decision="")
     naps = []
 
     def nap(seconds):
         naps.append(seconds)
         report.status, report.decision = "ready", "go"
         report.save()
+        approved(plan, report)
 
     monkeypatch.setattr(release_gate.time, "sleep", nap)
     status, _ = run(spec(plan.release), "--stage", "beta", "--wait", "60")

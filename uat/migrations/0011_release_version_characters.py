@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('uat', '0009_move_signoff_promotion_to_reports'),
+        ('uat', '0010_one_waiver_one_defect_per_submission'),
     ]
 
     operations = [
