@@ -17,7 +17,7 @@ from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reports.signoffs import SigningLocked, signoff_sign
+from reports.signoffs import AlreadySigned, SigningLocked, signoff_sign
 from uat.api.serializers.records import SignOffSerializer
 from uat.models import Release, SignoffRole
 from uat.policy import can_request_report, policy_require
@@ -144,12 +144,16 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             content_type="application/pdf",
         )
 
-    @extend_schema(request=SignInputSerializer, responses={201: SignOffSerializer})
+    @extend_schema(
+        request=SignInputSerializer, responses={201: SignOffSerializer, 200: SignOffSerializer}
+    )
     @action(detail=True, methods=["post"])
     def signoffs(self, request, uuid=None):
         """Sign this report for a required role you hold, re-entering your password.
         400 for invalid input, a wrong password or a report that can no longer be
-        signed; 403 without the role or while signing is locked."""
+        signed (or a role whose signers changed after it was built); 403 without the
+        role, for the role's own configurer, or while signing is locked; 200 with the
+        signature that stands when you already signed it for that role."""
         report = self.get_object()
         data = SignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -171,6 +175,10 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise SigningLockedError(str(locked)) from locked
         except DjangoPermissionDenied as refused:
             raise PermissionDenied(str(refused) or None) from refused
+        except AlreadySigned as signed:
+            # Sent twice (a retry, two requests at once): the signature that stands, 200.
+            body = SignOffSerializer(signed.signoff, context=self.get_serializer_context()).data
+            return Response(body, status=status.HTTP_200_OK)
         body = SignOffSerializer(signoff, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -14,6 +14,7 @@ from .defects import (
 from .errors import ConcurrentEditError
 from .executions import evidence_attach, execution_record, execution_step_record
 from .plans import plan_assign, plan_clone
+from .signers import signoff_role_configure, signoff_role_remove
 from .waivers import waiver_grant, waiver_revoke
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "execution_step_record",
     "plan_assign",
     "plan_clone",
+    "signoff_role_configure",
+    "signoff_role_remove",
     "waiver_grant",
     "waiver_revoke",
 ]
