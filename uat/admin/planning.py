@@ -64,6 +64,8 @@ def signoff_roles_save(*, plan: Plan, formset, actor) -> None:
     """Save the rows of a plan's required sign-offs inline through the service: each
     removed row is removed, each added or changed one configured (a row whose role
     changed stops requiring the old role)."""
+    # What the admin's change message reads; the audit events are the service's.
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
     for form in formset.forms:
         instance = form.instance
         if form in formset.deleted_forms:
