@@ -138,9 +138,9 @@ def _signoff_record(*, report, signer, role, decision, reason, comment) -> SignO
     if not signer.full_name.strip():
         raise ValidationError("Your account has no full name to print on the signature.")
     required = _check_authority(report=report, signer=signer, role=role)
+    _check_report(report)
     if existing := _existing(report=report, signer=signer, role=role):
         raise AlreadySigned(existing)
-    _check_report(report)
     try:
         # A savepoint: a second request at once hits the constraint, not a 500.
         with transaction.atomic():

@@ -159,7 +159,11 @@ def can_configure_signoffs(user, plan=None) -> bool:
     if not _active(user):
         return False
     if plan is None:
-        return user.owned_releases.exists()
+        # Asked several times per admin page (each permission of an inline): once.
+        owns = getattr(user, "_greenlight_owns_release", None)
+        if owns is None:
+            owns = user._greenlight_owns_release = user.owned_releases.exists()
+        return owns
     return plan.release.owner_id == user.pk
 
 

@@ -209,8 +209,10 @@ def test_two_concurrent_sign_offs_make_one_row(plan, stakeholder, monkeypatch):
     check_report = signing._check_report
 
     def after_both_checked(report):
-        both_checked.wait()  # both are past "not signed yet", inside their transactions
         check_report(report)
+        # Both are inside their transactions, with nothing inserted yet, so neither
+        # sees the other's signature before it tries to insert its own.
+        both_checked.wait()
 
     monkeypatch.setattr(signing, "_check_report", after_both_checked)
     outcomes = []

@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponseRedirect
@@ -18,7 +18,13 @@ from ..forms import (
     PlanSignoffRoleFormSet,
 )
 from ..models import Cohort, CohortMembership, Plan, PlanSignoffRole
-from ..policy import can_configure_signoffs, can_invite, can_manage_plan, can_request_report
+from ..policy import (
+    REFUSALS,
+    can_configure_signoffs,
+    can_invite,
+    can_manage_plan,
+    can_request_report,
+)
 from ..services import plan_assign, plan_clone, signoff_role_configure, signoff_role_remove
 from .base import APPLY, GreenlightAdmin, PlanFilter, ReleaseFilter, action_page
 
@@ -289,8 +295,12 @@ class PlanSignoffRoleAdmin(GreenlightAdmin):
         # A role belongs to its plan: moving it to another plan is removing and adding.
         return ("plan", "role", *self.readonly_fields) if obj else self.readonly_fields
 
-    def has_add_permission(self, request) -> bool:
-        return super().has_add_permission(request) and can_configure_signoffs(request.user)
+    def add_view(self, request, form_url="", extra_context=None):
+        # Asked here, not in has_add_permission: that runs on every admin page (the
+        # navigation), and this question costs queries.
+        if not can_configure_signoffs(request.user):
+            raise PermissionDenied(REFUSALS["configure_signoffs"])
+        return super().add_view(request, form_url, extra_context)
 
     def has_change_permission(self, request, obj=None) -> bool:
         plan = obj.plan if obj else None
