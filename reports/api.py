@@ -22,7 +22,7 @@ from accounts import two_factor
 from accounts.forms import client_ip
 from accounts.models import ApiToken
 from accounts.services import two_factor_verify
-from reports.signoffs import SigningLocked, signoff_sign
+from reports.signoffs import AlreadySigned, SigningLocked, signoff_sign
 from uat.api.serializers.records import SignOffSerializer
 from uat.downloads import download_filename
 from uat.models import Release, SignoffRole
@@ -158,12 +158,16 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             content_type="application/pdf",
         )
 
-    @extend_schema(request=SignInputSerializer, responses={201: SignOffSerializer})
+    @extend_schema(
+        request=SignInputSerializer, responses={201: SignOffSerializer, 200: SignOffSerializer}
+    )
     @action(detail=True, methods=["post"])
     def signoffs(self, request, uuid=None):
         """Sign this report for a required role you hold, re-entering your password.
         400 for invalid input, a wrong password or a report that can no longer be
-        signed; 403 without the role or while signing is locked."""
+        signed (or a role whose signers changed after it was built); 403 without the
+        role, for the role's own configurer, or while signing is locked; 200 with the
+        signature that stands when you already signed it for that role."""
         report = self.get_object()
         data = SignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -197,6 +201,10 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise SigningLockedError(str(locked)) from locked
         except DjangoPermissionDenied as refused:
             raise PermissionDenied(str(refused) or None) from refused
+        except AlreadySigned as signed:
+            # Sent twice (a retry, two requests at once): the signature that stands, 200.
+            body = SignOffSerializer(signed.signoff, context=self.get_serializer_context()).data
+            return Response(body, status=status.HTTP_200_OK)
         body = SignOffSerializer(signoff, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -17,6 +17,7 @@ so lists in the API and on pages stay flat.
 """
 
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
 from uat.models import Plan
 
@@ -48,6 +49,30 @@ DATA_CHANGED = (
     "Results, defects, waivers, criteria or scope changed after this report was "
     "built, so it no longer shows the current state. Request a new report and sign it."
 )
+
+
+SIGNERS_CHANGED = (
+    "The signers of the {role} sign-off were changed by {who} on {when}, after this "
+    "report was built, so it cannot be signed as {role}. Request a new report and sign "
+    "that one."
+)
+
+
+def signers_changed_reason(report: AcceptanceReport, required) -> str | None:
+    """Why ``report`` cannot be signed for the required sign-off role ``required`` (a
+    ``PlanSignoffRole`` with ``configured_by`` loaded): its signers were named after the
+    report was asked for, so the report does not show them. None when they were not.
+    (The role's configuration is in the plan's fingerprint too, so such a report is also
+    stale; this says which role and who changed it.)"""
+    configured_at = required.configured_at
+    if configured_at is None or configured_at <= report.created_at:
+        return None
+    who = required.configured_by
+    return SIGNERS_CHANGED.format(
+        role=required.get_role_display(),
+        who=(who.full_name or who.email) if who else "someone",
+        when=f"{timezone.localtime(configured_at):%d %B %Y, %H:%M %Z}",
+    )
 
 
 def _why_stale(report: AcceptanceReport, *, newest: int | None, fingerprint: str | None):

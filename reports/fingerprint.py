@@ -2,7 +2,10 @@
 
 A report stores the fingerprint of its plan's inputs when it is built; the plan's current
 fingerprint differing from it means the report (and every sign-off on it) is stale. The
-inputs are what the decision depends on: the plan's criteria and required sign-offs, its
+inputs are what the decision depends on: the plan's criteria and required sign-offs (each
+signer, and when the role's signers were last named: naming them again, even back to the
+same people, makes a new report necessary — rows from before that was recorded digest as
+they did, so recipe 4 still holds for them), its
 scope (cases, their versions, the requirements they cover), its executions, the defects
 of its release with their links to executions, and the waivers active now — so a waiver
 expiring also makes the report stale.
@@ -65,7 +68,10 @@ def plans_inputs(plan_ids, *, at=None) -> dict[int, dict]:
     }
     releases = {row["release_id"] for row in plans.values()}
     roles = _grouped(
-        PlanSignoffRole.objects.filter(plan_id__in=plans).values_list("plan_id", "role", "signers")
+        (plan_id, role, signer, *([configured_at.isoformat()] if configured_at else []))
+        for plan_id, role, signer, configured_at in PlanSignoffRole.objects.filter(
+            plan_id__in=plans
+        ).values_list("plan_id", "role", "signers", "configured_at")
     )
     waivers = _grouped(
         Waiver.objects.filter(release_id__in=releases)

@@ -164,10 +164,10 @@ def _missing_reason(role: SignoffRole, ignored: list[SignOff], signers: set) -> 
 
 
 def _required(signoff_roles: list[tuple]) -> dict[SignoffRole, set[int]]:
-    """The fingerprint's ``(role, signer id or None)`` pairs, sorted by role, as each
-    required role with its named signers."""
+    """The fingerprint's ``(role, signer id or None[, when they were named])`` rows,
+    sorted by role, as each required role with its named signers."""
     required: dict[SignoffRole, set[int]] = {}
-    for role, signer_id in signoff_roles:
+    for role, signer_id, *_ in signoff_roles:
         signers = required.setdefault(SignoffRole(role), set())
         if signer_id is not None:
             signers.add(signer_id)

@@ -405,15 +405,31 @@ def _beta_passers(plan: Plan) -> list[dict]:
 
 
 def _signoff_roles(plan: Plan) -> list[dict]:
-    """The sign-offs the plan requires and who may give each. 1 query."""
+    """The sign-offs the plan requires, who may give each, and who named them when
+    (``configured_by`` empty for roles from before that was recorded). 1 query."""
     roles: dict[str, dict] = {}
-    rows = plan.signoff_roles.values("role", "signers__full_name", "signers__email").order_by(
-        "role", "signers__full_name"
-    )
+    rows = plan.signoff_roles.values(
+        "role",
+        "signers__full_name",
+        "signers__email",
+        "configured_by__full_name",
+        "configured_by__email",
+        "configured_at",
+    ).order_by("role", "signers__full_name")
     labels = dict(plan.signoff_roles.model._meta.get_field("role").choices)
     for row in rows:
+        configured_at = row["configured_at"]
         entry = roles.setdefault(
-            row["role"], {"role": row["role"], "label": labels[row["role"]], "signers": []}
+            row["role"],
+            {
+                "role": row["role"],
+                "label": labels[row["role"]],
+                "signers": [],
+                "configured_by": row["configured_by__full_name"]
+                or row["configured_by__email"]
+                or "",
+                "configured_at": configured_at.isoformat() if configured_at else "",
+            },
         )
         if row["signers__email"]:
             entry["signers"].append(row["signers__full_name"] or row["signers__email"])

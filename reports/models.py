@@ -337,6 +337,11 @@ class SignOff(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(printed_name=""), name="signoff_printed_name_required"
             ),
+            # One signature per signer and role on a report: a double click or two
+            # requests at once record it once (``signoff_sign`` answers "already signed").
+            models.UniqueConstraint(
+                fields=["report", "role", "signer"], name="signoff_once_per_signer_role"
+            ),
         ]
 
     def __str__(self) -> str:

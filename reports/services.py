@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from uat.audit import event_record
 from uat.downloads import download_filename
@@ -213,7 +214,15 @@ def _signature_lines(report: AcceptanceReport, metrics: dict) -> list[dict]:
     if report.pk:
         for signoff in report.signoffs.all():
             given.setdefault(signoff.role, []).append(signoff)
-    return [{**role, "signoffs": given.get(role["role"], [])} for role in metrics["signoff_roles"]]
+    return [
+        {
+            **role,
+            "signoffs": given.get(role["role"], []),
+            # When its signers were named, as a time the template can format.
+            "configured_on": parse_datetime(role.get("configured_at") or ""),
+        }
+        for role in metrics["signoff_roles"]
+    ]
 
 
 # Parts of the body only the HTML view shows: the full requirement matrix and the

@@ -13,13 +13,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from reports.signoffs import SigningLocked, signoff_sign
+from reports.signoffs import AlreadySigned, SigningLocked, signoff_sign
 from uat.downloads import attachment_header
 from uat.models import PlanSignoffRole
-from uat.policy import signable_roles
+from uat.policy import named_roles, sign_refusal
 from uat.views.forms import service_error_add
 
-from .currency import report_stale_reason, signoffs_with_state
+from .currency import report_stale_reason, signers_changed_reason, signoffs_with_state
 from .models import SignOff
 from .services import report_pdf
 from .views import report_for
@@ -49,15 +49,29 @@ class SignForm(forms.Form):
         self.fields["role"].choices = [(r.role, r.get_role_display()) for r in roles]
 
 
-def _meanings(roles: list[PlanSignoffRole]) -> list[dict]:
+def _meanings(roles: list[PlanSignoffRole], refusals: dict[str, str]) -> list[dict]:
     return [
         {
             "label": role.get_role_display(),
             "approve": role.meaning_of(SignOff.Decision.APPROVE),
             "reject": role.meaning_of(SignOff.Decision.REJECT),
+            "configured_by": role.configured_by,
+            "configured_at": role.configured_at,
+            "refusal": refusals.get(role.role, ""),
         }
         for role in roles
     ]
+
+
+def _refusals(user, report, named: list[PlanSignoffRole]) -> dict[str, str]:
+    """Why each role naming ``user`` cannot be signed on ``report``, by role: they
+    configured it, or its signers changed after the report was built."""
+    refusals = {}
+    for role in named:
+        reason = sign_refusal(user, role) or signers_changed_reason(report, role)
+        if reason:
+            refusals[role.role] = reason
+    return refusals
 
 
 @login_required
@@ -66,12 +80,16 @@ def report_sign(request, uuid):
     """Sign a report for a role one holds. Only a named signer of a required role of the
     report's plan gets the page (others who see the report get 403)."""
     report = report_for(request.user, uuid)
-    roles = list(signable_roles(request.user, report.plan).order_by("role"))
-    if not roles:
+    named = list(
+        named_roles(request.user, report.plan).select_related("configured_by").order_by("role")
+    )
+    if not named:
         raise PermissionDenied("You hold no sign-off role of this plan.")
+    refusals = _refusals(request.user, report, named)
+    roles = [role for role in named if role.role not in refusals]
     stale_reason = report_stale_reason(report) if report.is_ready else None
     form = SignForm(request.POST or None, roles=roles)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and roles and form.is_valid():
         data = form.cleaned_data
         try:
             signoff = signoff_sign(
@@ -87,6 +105,10 @@ def report_sign(request, uuid):
             form.add_error(None, str(locked))
         except PermissionDenied as refused:
             form.add_error("role", str(refused))
+        except AlreadySigned as signed:
+            # A double click, or a second tab: the first signature stands.
+            messages.info(request, signed.message)
+            return redirect("reports:report", uuid=report.uuid)
         except ValidationError as error:
             service_error_add(form, error)
         else:
@@ -95,13 +117,16 @@ def report_sign(request, uuid):
     context = {
         "report": report,
         "form": form,
-        "signable": report.is_ready and stale_reason is None,
+        "signable": report.is_ready and stale_reason is None and bool(roles),
         "stale_reason": stale_reason,
-        "meanings": _meanings(roles),
+        "refusals": list(refusals.values()),
+        "meanings": _meanings(named, refusals),
         "failing": [c for c in report.criteria if not c.get("passed")],
         "waivers": (report.metrics.get("defects") or {}).get("waivers", []),
     }
-    return render(request, "reports/sign.html", context)
+    # Named for roles they may not sign (separation of duties): the page says why.
+    status = 403 if not roles and request.method == "POST" else 200
+    return render(request, "reports/sign.html", context, status=status)
 
 
 @login_required

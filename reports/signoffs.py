@@ -10,14 +10,14 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from uat.audit import event_record
 from uat.models import Event, PlanSignoffRole
-from uat.policy import can_sign
+from uat.policy import named_roles, sign_refusal
 
-from .currency import report_stale_reason
+from .currency import report_stale_reason, signers_changed_reason
 from .gate import gate_refresh
 from .models import AcceptanceReport, SignOff
 from .webhooks import signoff_recorded_payload, webhook_emit
@@ -27,6 +27,18 @@ WRONG_PASSWORD_VERB = "signoff.password_refused"  # noqa: S105 - an audit verb
 
 class SigningLocked(PermissionDenied):
     """Too many wrong passwords: signing is locked for a while."""
+
+
+class AlreadySigned(ValidationError):
+    """The signer already signed this report for this role (a double click, or two
+    requests at once): ``signoff`` is the signature that stands."""
+
+    def __init__(self, signoff: SignOff):
+        self.signoff = signoff
+        super().__init__(
+            f"You already signed this report as {signoff.get_role_display()}: "
+            f"{signoff.meaning}, {timezone.localtime(signoff.signed_at):%d %B %Y, %H:%M %Z}."
+        )
 
 
 def signing_locked_until(user) -> dt.datetime | None:
@@ -51,14 +63,27 @@ def signing_locked_until(user) -> dt.datetime | None:
 
 
 def _check_authority(*, report, signer, role: str) -> PlanSignoffRole:
-    required = PlanSignoffRole.objects.filter(plan_id=report.plan_id, role=role).first()
+    required = (
+        PlanSignoffRole.objects.select_related("configured_by")
+        .filter(plan_id=report.plan_id, role=role)
+        .first()
+    )
     if required is None:
         raise ValidationError({"role": "This plan does not require that sign-off."})
-    if not can_sign(signer, report.plan, role):
+    if not named_roles(signer, report.plan).filter(role=role).exists():
         raise PermissionDenied(
             f"You do not hold the {required.get_role_display()} sign-off for this plan."
         )
+    # Named, but no longer someone who may sign, or the one who named the signers.
+    if refusal := sign_refusal(signer, required):
+        raise PermissionDenied(refusal)
+    if reason := signers_changed_reason(report, required):
+        raise ValidationError(reason)
     return required
+
+
+def _existing(*, report, signer, role: str) -> SignOff | None:
+    return SignOff.objects.filter(report=report, signer=signer, role=role).first()
 
 
 def _check_report(report) -> None:
@@ -79,7 +104,10 @@ def signoff_sign(
     comment: str = "",
 ) -> SignOff:
     """Sign ``report`` for ``role``. The signer re-enters their password; a wrong one is
-    refused and audited, and repeated failures lock signing for a while."""
+    refused and audited, and repeated failures lock signing for a while. Refused to
+    whoever configured the role, and for a role whose signers changed after the report
+    was built; signing again what one signed already raises ``AlreadySigned`` with the
+    signature that stands (never a second row)."""
     locked_until = signing_locked_until(signer)
     if locked_until is not None:
         raise SigningLocked(
@@ -112,18 +140,27 @@ def _signoff_record(*, report, signer, role, decision, reason, comment) -> SignO
         raise ValidationError("Your account has no full name to print on the signature.")
     required = _check_authority(report=report, signer=signer, role=role)
     _check_report(report)
-    signoff = SignOff.objects.create(
-        report=report,
-        signer=signer,
-        role=role,
-        printed_name=signer.full_name.strip(),
-        meaning=required.meaning_of(decision),
-        decision=decision,
-        reason=reason.strip(),
-        comment=comment.strip(),
-        fingerprint=report.fingerprint,
-        signed_at=timezone.now(),
-    )
+    if existing := _existing(report=report, signer=signer, role=role):
+        raise AlreadySigned(existing)
+    try:
+        # A savepoint: a second request at once hits the constraint, not a 500.
+        with transaction.atomic():
+            signoff = SignOff.objects.create(
+                report=report,
+                signer=signer,
+                role=role,
+                printed_name=signer.full_name.strip(),
+                meaning=required.meaning_of(decision),
+                decision=decision,
+                reason=reason.strip(),
+                comment=comment.strip(),
+                fingerprint=report.fingerprint,
+                signed_at=timezone.now(),
+            )
+    except IntegrityError:
+        if existing := _existing(report=report, signer=signer, role=role):
+            raise AlreadySigned(existing) from None
+        raise
     event_record(
         actor=signer,
         verb="signoff.recorded",

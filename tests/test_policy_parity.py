@@ -56,7 +56,8 @@ def world(lead, tester, beta_tester, stakeholder):
     """An alpha plan the stakeholder holds a stake in and signs for, the tester's run in
     progress and a second run with every step passed, a new defect, a current report, a
     waiver, a beta cohort, and the product's release in production."""
-    plan = PlanFactory(release__stage=Release.Stage.ALPHA)
+    # The lead owns the release, so naming its signers is theirs (as an administrator's).
+    plan = PlanFactory(release__stage=Release.Stage.ALPHA, release__owner=lead)
     plan.stakeholders.add(stakeholder)
     product = plan.release.product
     # A colleague in the cohort, so assigning two testers per case has work to give.
@@ -92,6 +93,8 @@ def world(lead, tester, beta_tester, stakeholder):
         "beta_cohort": CohortFactory(product=product, beta=True),
         "next_release": ReleaseFactory(product=product),
         "production": production,
+        # A stakeholder anyone allowed may name as a signer (never the caller).
+        "signer": UserFactory(roles=["Stakeholder"]),
     }
 
 
@@ -359,6 +362,20 @@ ACTIONS: dict[str, Action] = {
             "reports:report_sign", lambda world: {"uuid": world["report"].uuid}, sign_data
         ),
         api=api_post("report-signoffs", lambda world: [world["report"].uuid], sign_data),
+    ),
+    "name signers": Action(
+        "plan.signers_changed",
+        frozenset({"lead"}),
+        lambda world, user: policy.can_configure_signoffs(user, world["plan"]),
+        api=api_post(
+            "plan-signers",
+            lambda world: [world["plan"].pk],
+            lambda world, user: {"role": "compliance", "signers": [world["signer"].pk]},
+        ),
+        admin=lambda client, world, user: client.post(
+            reverse("admin:uat_plansignoffrole_add"),
+            {"plan": world["plan"].pk, "role": "compliance", "signers": [world["signer"].pk]},
+        ),
     ),
     "invite beta testers": Action(
         "invitation.sent",

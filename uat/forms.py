@@ -90,6 +90,57 @@ class PlanAdminForm(forms.ModelForm):
         return cleaned
 
 
+def signoff_role_problems(*, plan, signers, actor) -> list[str]:
+    """What a form naming ``signers`` of a required sign-off of ``plan`` shows before
+    saving: the policy's refusal of ``actor``, then why any signer cannot be named. The
+    service (``signoff_role_configure``) checks the same again when it saves."""
+    from .policy import REFUSALS, can_configure_signoffs
+    from .services.signers import signers_problems
+
+    if plan is not None and not can_configure_signoffs(actor, plan):
+        return [REFUSALS["configure_signoffs"]]
+    return signers_problems(signers=signers, actor=actor)
+
+
+class PlanSignoffRoleForm(forms.ModelForm):
+    """A required sign-off role and its signers, in the admin (its own page and the plan's
+    inline). ``actor`` is the person saving; saving goes through the service."""
+
+    actor = None
+
+    class Meta:
+        fields = ("plan", "role", "signers")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.has_changed() or self.actor is None:
+            return cleaned
+        plan = cleaned.get("plan") or getattr(self.instance, "plan", None)
+        problems = signoff_role_problems(
+            plan=plan, signers=cleaned.get("signers") or [], actor=self.actor
+        )
+        if problems:
+            self.add_error("signers", problems)
+        return cleaned
+
+
+class PlanSignoffRoleFormSet(forms.BaseInlineFormSet):
+    """The required sign-offs of a plan, checked as submitted: a removal is the same act
+    as a change, refused to whoever may not name the plan's signers."""
+
+    actor = None
+
+    def clean(self):
+        super().clean()
+        if self.actor is None:
+            return
+        from .policy import REFUSALS, can_configure_signoffs
+
+        removing = any(form in self.deleted_forms and form.instance.pk for form in self.forms)
+        if removing and not can_configure_signoffs(self.actor, self.instance):
+            raise ValidationError(REFUSALS["configure_signoffs"])
+
+
 class CohortMembershipFormSet(forms.BaseInlineFormSet):
     """The members of a cohort, checked against the cohort as submitted.
 

@@ -24,7 +24,14 @@ The rules (the README's roles table says the same in words):
   (who see its audit trail and hold the stakeholder role).
 - **see the audit trail** of a release: QA leads and the people with a stake in it.
 - **waive** an open defect, or revoke a waiver, of a release: its stakeholders.
-- **sign** a report for a role: a named signer of that role on the report's plan.
+- **name signers** (configure a plan's required sign-off roles: create or remove one,
+  change who signs it): administrators and the release's owner (``Release.owner``, set by
+  an administrator). A QA lead who is neither is refused: whoever picks the signers
+  decides whose signature opens the gate.
+- **be named a signer** of a required role: an active, internal account holding the
+  Stakeholder role, and not the person naming the signers.
+- **sign** a report for a role: a named signer of that role on the report's plan, who did
+  not configure that role themselves (separation of duties).
 - **promote** a release: QA leads and release-pipeline accounts.
 - **make an API token**: its owner for themself; administrators also for machine
   accounts; **revoke** one: its owner and administrators (``accounts.policy``, below
@@ -54,6 +61,8 @@ REFUSALS = {
     "packages.",
     "waive": "Only the release's stakeholders waive defects or revoke waivers.",
     "sign": "You do not hold that sign-off for this plan.",
+    "configure_signoffs": "Only an administrator or the release's owner names the signers "
+    "of its required sign-offs.",
     "promote": "Promoting a release needs a QA lead or a pipeline account.",
     **ACCOUNT_REFUSALS,
 }
@@ -144,16 +153,83 @@ def can_waive(user, release=None) -> bool:
     return administrator or release is None or holds_stake(user, release)
 
 
-def signable_roles(user, plan):
-    """The required sign-off roles of ``plan`` that ``user`` may sign: those naming them
-    as a signer. A QuerySet of ``PlanSignoffRole``."""
+def administrator(user) -> bool:
+    """An administrator: the Admin role, or a superuser."""
+    return _active(user) and (user.is_superuser or Role.ADMIN.value in roles_of(user))
+
+
+def can_configure_signoffs(user, plan=None) -> bool:
+    """Name the signers of ``plan``'s required sign-offs (create, change or remove a
+    role): administrators and the owner of the plan's release. Without a plan: of some
+    plan (whether to offer it)."""
+    if administrator(user):
+        return True
+    if not _active(user):
+        return False
+    if plan is None:
+        # Asked several times per admin page (each permission of an inline): once.
+        owns = getattr(user, "_greenlight_owns_release", None)
+        if owns is None:
+            owns = user._greenlight_owns_release = user.owned_releases.exists()
+        return owns
+    return plan.release.owner_id == user.pk
+
+
+def signer_refusal(user, *, actor) -> str:
+    """Why ``user`` cannot be named a signer of a required sign-off by ``actor``; "" when
+    they can: an active, internal account holding the Stakeholder role (not merely an
+    administrator), and not the person naming the signers."""
+    name = user.full_name or user.email
+    if not user.is_active:
+        return f"{name} is not an active account."
+    if user.is_external:
+        return f"{name} is an external tester; signers are internal staff."
+    if Role.STAKEHOLDER.value not in roles_of(user):
+        return f"{name} does not hold the Stakeholder role; an administrator grants it."
+    if actor is not None and user.pk == actor.pk:
+        return "You cannot name yourself a signer: whoever names the signers never signs."
+    return ""
+
+
+SIGNED_OWN_CONFIGURATION = (
+    "You named the signers of the {role} sign-off of this plan, so you cannot sign it "
+    "yourself (separation of duties)."
+)
+
+
+def named_roles(user, plan):
+    """The required sign-off roles of ``plan`` naming ``user`` as a signer, whether or
+    not they may sign them. A QuerySet of ``PlanSignoffRole``."""
     if not _active(user):
         return plan.signoff_roles.none()
     return plan.signoff_roles.filter(signers=user)
 
 
+def sign_refusal(user, required) -> str:
+    """Why ``user`` may not sign the required sign-off ``required`` (a
+    ``PlanSignoffRole``) although named for it; "" when they may: they are still an
+    account that may be named (named before the rule, or since deactivated, made external
+    or stripped of the Stakeholder role, they may not), and whoever configured a role
+    never signs it."""
+    if refusal := signer_refusal(user, actor=None):
+        return refusal
+    if required.configured_by_id is not None and required.configured_by_id == user.pk:
+        return SIGNED_OWN_CONFIGURATION.format(role=required.get_role_display())
+    return ""
+
+
+def signable_roles(user, plan):
+    """The required sign-off roles of ``plan`` that ``user`` may sign: those naming them
+    as a signer that they did not configure, while they may be named at all
+    (``sign_refusal``). A QuerySet."""
+    if signer_refusal(user, actor=None):
+        return plan.signoff_roles.none()
+    return named_roles(user, plan).exclude(configured_by=user)
+
+
 def can_sign(user, plan, role: str | None = None) -> bool:
-    """A named signer of ``role`` (of any required role, without one) of ``plan``."""
+    """A named signer of ``role`` (of any required role, without one) of ``plan`` who did
+    not configure it."""
     roles = signable_roles(user, plan)
     return (roles.filter(role=role) if role else roles).exists()
 

@@ -114,7 +114,14 @@ def test_testers_days_and_signoff_roles(plan, tester, stakeholder):
     )
     assert sum(day["passed"] + day["failed"] + day["blocked"] for day in metrics["per_day"]) == 3
     assert metrics["signoff_roles"] == [
-        {"role": "business_owner", "label": "Business Owner", "signers": [stakeholder.full_name]}
+        {
+            "role": "business_owner",
+            "label": "Business Owner",
+            "signers": [stakeholder.full_name],
+            # Named before who and when were recorded (a factory row).
+            "configured_by": "",
+            "configured_at": "",
+        }
     ]
 
 

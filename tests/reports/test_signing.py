@@ -147,7 +147,7 @@ class TestReportPage:
         with django_assert_num_queries(10):
             client.get(url)
         for n in range(3):
-            signer = UserFactory(full_name=f"Signer {n}")
+            signer = UserFactory(full_name=f"Signer {n}", roles=["Stakeholder"])
             report.plan.signoff_roles.get(role="compliance").signers.add(signer)
         report.fingerprint = plan_fingerprint(report.plan)
         type(report).objects.filter(pk=report.pk).update(fingerprint=report.fingerprint)

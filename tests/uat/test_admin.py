@@ -50,8 +50,16 @@ CHANGELIST_QUERIES = {
 }
 # Add pages use autocomplete widgets, so they load no lists of related rows: after the 4
 # of every request, the user page reads the groups a lead may give.
-# Policy-decided actions; a token's owner is chosen among those the caller may make one for.
-ADD_QUERIES = {"accounts.user": 5, "uat.plan": 5, "uat.cohort": 5, "accounts.apitoken": 6}
+# Policy-decided actions; the plan page also asks whether the lead owns a release (its
+# sign-off roles inline), the release page whether they are an administrator (its owner);
+# a token's owner is chosen among those the caller may make one for.
+ADD_QUERIES = {
+    "accounts.user": 5,
+    "uat.plan": 6,
+    "uat.cohort": 5,
+    "uat.release": 5,
+    "accounts.apitoken": 6,
+}
 ADD_QUERIES_DEFAULT = 4
 # Models nobody adds in the admin: records written by services, steps added on their
 # case, executions assigned by the plan action. Their add page is refused.
@@ -73,6 +81,9 @@ NO_ADD = {
     "uat.waiver",
 }
 READ_ONLY = NO_ADD - {"uat.evidence"}
+# Models a lead may add by model permission, where the policy refuses one who is neither
+# an administrator nor a release's owner (their queries: the roles, the releases owned).
+POLICY_NO_ADD = {"uat.plansignoffrole": 4}
 
 LEAD_MODELS = sorted(
     (model for model in admin.site._registry if model._meta.app_label != "auth"),
@@ -133,9 +144,11 @@ def test_add_page_answers_a_lead_where_adding_is_allowed(
     admin_rows(2, lead)
     label = model._meta.label_lower
     expected_queries = 2 if label in NO_ADD else ADD_QUERIES.get(label, ADD_QUERIES_DEFAULT)
+    expected_queries = POLICY_NO_ADD.get(label, expected_queries)
     with django_assert_num_queries(expected_queries):
         response = lead_client.get(admin_url(model, "add"))
-    assert response.status_code == (403 if label in NO_ADD else 200)
+    refused = label in NO_ADD or label in POLICY_NO_ADD
+    assert response.status_code == (403 if refused else 200)
 
 
 @pytest.mark.parametrize("model", LEAD_MODELS, ids=lambda model: model._meta.label_lower)

@@ -7,7 +7,7 @@ from django.http import HttpResponseRedirect
 
 from ..forms import CaseAdminForm, CaseStepForm, CaseStepFormSet
 from ..models import Case, CaseStep, CaseVersion, Environment, Product, Release, Requirement
-from ..policy import REFUSALS, can_build_evidence_package
+from ..policy import REFUSALS, administrator, can_build_evidence_package
 from ..services import case_version_record
 from .base import GreenlightAdmin, ReadOnlyAdminMixin, ReadOnlyInline
 from .library import LibraryAdminMixin
@@ -28,11 +28,18 @@ class ReleaseAdmin(GreenlightAdmin):
     list_filter = ("stage", "kind", "product")
     search_fields = ("version", "name", "product__name")
     list_select_related = ("product",)
-    autocomplete_fields = ("product",)
+    autocomplete_fields = ("product", "owner")
     # A release moves between stages only through the gate, which records the promotion
     # and the decision it relied on; a new release starts in planning.
     readonly_fields = ("stage", "released_at", "created_at")
     actions = ("build_evidence_package",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The owner names the signers of the release's sign-offs: an administrator's
+        # choice, or a QA lead could make themself owner and pick their own signers.
+        if administrator(request.user):
+            return self.readonly_fields
+        return (*self.readonly_fields, "owner")
 
     def has_build_evidence_package_permission(self, request) -> bool:
         return can_build_evidence_package(request.user)

@@ -2,27 +2,92 @@
 
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from ..forms import CohortMembershipFormSet, PlanAdminForm, PlanAssignForm, PlanCloneForm
+from ..forms import (
+    CohortMembershipFormSet,
+    PlanAdminForm,
+    PlanAssignForm,
+    PlanCloneForm,
+    PlanSignoffRoleForm,
+    PlanSignoffRoleFormSet,
+)
 from ..models import Cohort, CohortMembership, Plan, PlanSignoffRole
-from ..policy import can_invite, can_manage_plan, can_request_report
-from ..services import plan_assign, plan_clone
+from ..policy import (
+    REFUSALS,
+    can_configure_signoffs,
+    can_invite,
+    can_manage_plan,
+    can_request_report,
+)
+from ..services import plan_assign, plan_clone, signoff_role_configure, signoff_role_remove
 from .base import APPLY, GreenlightAdmin, PlanFilter, ReleaseFilter, action_page
 
 BOTH_PAGES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 
+def _with_actor(form_class, request):
+    """``form_class`` knowing who submits it, so its checks ask the policy about them."""
+    return type(form_class.__name__, (form_class,), {"actor": request.user})
+
+
 class PlanSignoffRoleInline(admin.TabularInline):
+    """The plan's required sign-offs. Only administrators and the release's owner change
+    them (others see them read-only); saving goes through ``signoff_role_configure``."""
+
     model = PlanSignoffRole
-    fields = ("role", "signers")
+    form = PlanSignoffRoleForm
+    formset = PlanSignoffRoleFormSet
+    fields = ("role", "signers", "configured_by", "configured_at")
+    readonly_fields = ("configured_by", "configured_at")
     autocomplete_fields = ("signers",)
     extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = _with_actor(formset.form, request)
+        return _with_actor(formset, request)
+
+    def _may_configure(self, request, obj) -> bool:
+        return can_configure_signoffs(request.user, obj)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return super().has_add_permission(request, obj) and self._may_configure(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and self._may_configure(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and self._may_configure(request, obj)
+
+
+def signoff_roles_save(*, plan: Plan, formset, actor) -> None:
+    """Save the rows of a plan's required sign-offs inline through the service: each
+    removed row is removed, each added or changed one configured (a row whose role
+    changed stops requiring the old role)."""
+    # What the admin's change message reads; the audit events are the service's.
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for form in formset.forms:
+        instance = form.instance
+        if form in formset.deleted_forms:
+            if instance.pk:
+                signoff_role_remove(required=instance, actor=actor)
+            continue
+        if not form.has_changed():
+            continue
+        if instance.pk and "role" in form.changed_data:
+            signoff_role_remove(required=PlanSignoffRole.objects.get(pk=instance.pk), actor=actor)
+        signoff_role_configure(
+            plan=plan,
+            role=form.cleaned_data["role"],
+            signers=form.cleaned_data.get("signers") or [],
+            actor=actor,
+        )
 
 
 def _one_plan(modeladmin, request, queryset) -> Plan | None:
@@ -71,6 +136,13 @@ class PlanAdmin(GreenlightAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(case_count=Count("cases"))
+
+    def save_formset(self, request, form, formset, change: bool) -> None:
+        if formset.model is PlanSignoffRole:
+            # Audited and emailed by the service, not as a plain inline edit.
+            signoff_roles_save(plan=form.instance, formset=formset, actor=request.user)
+            return
+        super().save_formset(request, form, formset, change)
 
     @admin.display(description="cases", ordering="case_count")
     def case_count(self, plan: Plan) -> int:
@@ -161,7 +233,9 @@ class PlanAdmin(GreenlightAdmin):
             form=form,
             title=f"Clone {plan}",
             intro="The clone keeps this plan's scope, cohorts, acceptance criteria, "
-            "stakeholders and required sign-offs, starts as a draft, and has no executions.",
+            "stakeholders and required sign-offs, starts as a draft, and has no executions. "
+            "The sign-offs keep their signers only when you may name the signers of the new "
+            "release (an administrator or its owner); otherwise they name them afterwards.",
             submit_label="Clone",
         )
 
@@ -200,14 +274,62 @@ class PlanAdmin(GreenlightAdmin):
 
 @admin.register(PlanSignoffRole)
 class PlanSignoffRoleAdmin(GreenlightAdmin):
-    list_display = ("plan", "role", "signer_names")
+    """Required sign-offs on their own page: the same rules and service as the plan's
+    inline. A refusal shows on the form."""
+
+    form = PlanSignoffRoleForm
+    list_display = ("plan", "role", "signer_names", "configured_by", "configured_at")
     list_filter = ("role", ("plan", PlanFilter))
     search_fields = ("plan__name", "signers__full_name", "signers__email")
-    list_select_related = ("plan__release__product",)
+    list_select_related = ("plan__release__product", "configured_by")
     autocomplete_fields = ("plan", "signers")
+    readonly_fields = ("configured_by", "configured_at")
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("signers")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return _with_actor(super().get_form(request, obj, change, **kwargs), request)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A role belongs to its plan: moving it to another plan is removing and adding.
+        return ("plan", "role", *self.readonly_fields) if obj else self.readonly_fields
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # Asked here, not in has_add_permission: that runs on every admin page (the
+        # navigation), and this question costs queries.
+        if not can_configure_signoffs(request.user):
+            raise PermissionDenied(REFUSALS["configure_signoffs"])
+        return super().add_view(request, form_url, extra_context)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        plan = obj.plan if obj else None
+        allowed = obj is None or can_configure_signoffs(request.user, plan)
+        return super().has_change_permission(request, obj) and allowed
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        plan = obj.plan if obj else None
+        allowed = obj is None or can_configure_signoffs(request.user, plan)
+        return super().has_delete_permission(request, obj) and allowed
+
+    def save_model(self, request, obj, form, change: bool) -> None:
+        saved = signoff_role_configure(
+            plan=form.cleaned_data.get("plan") or obj.plan,
+            role=form.cleaned_data.get("role") or obj.role,
+            signers=form.cleaned_data.get("signers") or [],
+            actor=request.user,
+        )
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the service set the signers
+
+    def delete_model(self, request, obj) -> None:
+        signoff_role_remove(required=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
 
     @admin.display(description="signers")
     def signer_names(self, role: PlanSignoffRole) -> str:

@@ -27,7 +27,6 @@ from uat.models import (
     Execution,
     ExecutionStatus,
     Plan,
-    PlanSignoffRole,
     Product,
     Release,
     Requirement,
@@ -42,6 +41,7 @@ from uat.services import (
     execution_record,
     execution_step_record,
     plan_assign,
+    signoff_role_configure,
 )
 
 from . import people, script
@@ -222,11 +222,15 @@ class _Demo:
         plan.cases.set(cases)
         plan.cohorts.add(cohort)
         plan.stakeholders.add(self.users[people.OWNER])
+        # The administrator names the signers, as the rules ask (not the QA lead, who
+        # signs one of them).
         for role, signer in (
             (SignoffRole.BUSINESS_OWNER, people.OWNER),
             (SignoffRole.QA_LEAD, people.LEAD),
         ):
-            PlanSignoffRole.objects.create(plan=plan, role=role).signers.add(self.users[signer])
+            signoff_role_configure(
+                plan=plan, role=role, signers=[self.users[signer]], actor=self.users[people.ADMIN]
+            )
         return plan
 
     def _deploy(self, build: str) -> None:
@@ -412,7 +416,7 @@ def _users() -> dict[str, User]:
                 is_staff=person.is_staff,
                 is_superuser=person.is_superuser,
             )
-        user.groups.add(groups[person.role.value])
+        user.groups.add(*[groups[role.value] for role in (person.role, *person.also)])
         users[person.email] = user
     return users
 

@@ -15,6 +15,9 @@ class Person:
     is_external: bool = False
     is_staff: bool = False
     is_superuser: bool = False
+    # Further roles: the QA lead also signs as QA Lead, so the administrator made her a
+    # stakeholder too (signers hold the Stakeholder role).
+    also: tuple[Role, ...] = ()
 
 
 LEAD = "lead@example.com"
@@ -24,7 +27,14 @@ OWNER = "owner@example.com"
 ADMIN = "admin@example.com"
 
 DEMO_LOGINS = [
-    Person(LEAD, "Maya Lindqvist", Role.QA_LEAD, "QA lead: plans, cohorts, triage", is_staff=True),
+    Person(
+        LEAD,
+        "Maya Lindqvist",
+        Role.QA_LEAD,
+        "QA lead: plans, cohorts, triage; signs as QA Lead",
+        is_staff=True,
+        also=(Role.STAKEHOLDER,),
+    ),
     Person(ALPHA, "Daniel Okafor", Role.TESTER, "internal tester (sales rep), alpha cohort"),
     Person(
         BETA,

@@ -102,6 +102,15 @@ class Release(models.Model):
     stage = models.CharField(max_length=12, choices=Stage, default=Stage.PLANNING)
     target_date = models.DateField(null=True, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_releases",
+        help_text="Names the signers of its plans' required sign-offs, as administrators "
+        "do. Set by an administrator.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ReleaseQuerySet.as_manager()

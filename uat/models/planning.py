@@ -284,6 +284,18 @@ class PlanSignoffRole(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="signoff_roles")
     role = models.CharField(max_length=20, choices=SignoffRole)
     signers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="signoff_roles")
+    # Who last named this role's signers, and when: they never sign it themselves, and a
+    # report built before that moment cannot be signed for it (``uat.policy``,
+    # ``reports.currency``). Empty on rows from before these were recorded.
+    configured_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="configured_signoff_roles",
+        editable=False,
+    )
+    configured_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["plan", "role"]

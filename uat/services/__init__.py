@@ -21,6 +21,7 @@ from .invitations import (
     invitation_send,
 )
 from .plans import plan_assign, plan_clone
+from .signers import signoff_role_configure, signoff_role_remove
 from .waivers import waiver_expiry_problem, waiver_grant, waiver_revoke
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
     "invitation_send",
     "plan_assign",
     "plan_clone",
+    "signoff_role_configure",
+    "signoff_role_remove",
     "waiver_expiry_problem",
     "waiver_grant",
     "waiver_revoke",

@@ -16,7 +16,8 @@ from ..models import (
     Plan,
     Release,
 )
-from ..policy import can_manage_plan, policy_require
+from ..policy import can_configure_signoffs, can_manage_plan, policy_require
+from .signers import signoff_role_configure
 
 
 def _assignment_cases(plan: Plan, cases: Iterable[Case] | None) -> list[Case]:
@@ -134,7 +135,11 @@ PLAN_CLONE_FIELDS = ["name", "objectives", "scope_notes", "owner", *Plan.CRITERI
 @transaction.atomic
 def plan_clone(*, plan: Plan, release: Release, actor) -> Plan:
     """Copy a plan — scope, cohorts, criteria, stakeholders and sign-off roles — to
-    another release of the same product, as a draft without any executions."""
+    another release of the same product, as a draft without any executions.
+
+    The required sign-off roles keep their signers only when ``actor`` may name the
+    signers of the new release (an administrator or its owner), through the one service
+    that names them; otherwise they are copied without signers, for them to name."""
     policy_require(can_manage_plan(actor, plan), "manage_plan")
     if release.product_id != plan.release.product_id:
         raise ValidationError("A plan can only be cloned to a release of the same product.")
@@ -151,7 +156,18 @@ def plan_clone(*, plan: Plan, release: Release, actor) -> Plan:
     clone.cases.set(plan.cases.all())
     clone.cohorts.set(plan.cohorts.all())
     clone.stakeholders.set(plan.stakeholders.all())
+    names_signers = can_configure_signoffs(actor, clone)
     for role in plan.signoff_roles.prefetch_related("signers"):
-        clone.signoff_roles.create(role=role.role).signers.set(role.signers.all())
-    event_record(actor=actor, verb="plan.cloned", obj=clone, after={"from_plan": plan.pk})
+        if names_signers:
+            signoff_role_configure(
+                plan=clone, role=role.role, signers=role.signers.all(), actor=actor
+            )
+        else:
+            clone.signoff_roles.create(role=role.role)
+    event_record(
+        actor=actor,
+        verb="plan.cloned",
+        obj=clone,
+        after={"from_plan": plan.pk, "signers_copied": names_signers},
+    )
     return clone

@@ -24,10 +24,12 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "stage",
             "target_date",
             "released_at",
+            "owner",
             "created_at",
         ]
-        # A release moves between stages only through the gate, which records it.
-        read_only_fields = ["stage", "released_at"]
+        # A release moves between stages only through the gate, which records it; its
+        # owner (who names the signers) is set by an administrator in the admin.
+        read_only_fields = ["stage", "released_at", "owner"]
 
 
 class EnvironmentSerializer(serializers.ModelSerializer):

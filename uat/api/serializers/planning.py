@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 
-from ...models import Case, Cohort, CohortMembership, Plan, Release
+from ...models import Case, Cohort, CohortMembership, Plan, PlanSignoffRole, Release, SignoffRole
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -82,6 +82,27 @@ class PlanAssignResultSerializer(serializers.Serializer):
 
 class PlanCloneSerializer(serializers.Serializer):
     release = serializers.PrimaryKeyRelatedField(queryset=Release.objects.all())
+
+
+class PlanSignersSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=SignoffRole.choices)
+    signers = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=User.objects.all(),
+        help_text="Stakeholders (active, internal); an empty list with remove stops "
+        "requiring the role.",
+        required=False,
+    )
+    remove = serializers.BooleanField(
+        default=False, help_text="Stop requiring this sign-off role of the plan."
+    )
+
+
+class PlanSignoffRoleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanSignoffRole
+        fields = ["id", "plan", "role", "signers", "configured_by", "configured_at"]
+        read_only_fields = fields
 
 
 class CohortSerializer(serializers.ModelSerializer):

@@ -9,8 +9,8 @@ from rest_framework.response import Response
 
 from ...junit import plan_junit_record
 from ...models import Cohort, Plan, Release
-from ...policy import can_manage_plan
-from ...services import plan_assign, plan_clone
+from ...policy import can_configure_signoffs, can_manage_plan
+from ...services import plan_assign, plan_clone, signoff_role_configure, signoff_role_remove
 from ..scopes import cohorts_of
 from ..serializers.planning import (
     CohortSerializer,
@@ -20,6 +20,8 @@ from ..serializers.planning import (
     PlanJUnitResultSerializer,
     PlanJUnitSerializer,
     PlanSerializer,
+    PlanSignersSerializer,
+    PlanSignoffRoleSerializer,
 )
 from .base import WriteViewSet
 
@@ -35,6 +37,7 @@ class PlanViewSet(WriteViewSet):
         "assign": can_manage_plan,
         "clone": can_manage_plan,
         "junit": can_manage_plan,
+        "signers": can_configure_signoffs,
     }
 
     def scope(self, queryset):
@@ -77,6 +80,34 @@ class PlanViewSet(WriteViewSet):
         clone = plan_clone(plan=plan, release=release, actor=request.user)
         clone = self.get_queryset().get(pk=clone.pk)
         return Response(PlanSerializer(clone).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=PlanSignersSerializer,
+        responses={200: PlanSignoffRoleSerializer, 204: None},
+    )
+    @action(detail=True, methods=["post"])
+    def signers(self, request, pk=None):
+        """Name the signers of one required sign-off role of the plan (creating the
+        requirement if absent), or stop requiring it with ``remove``: administrators and
+        the release's owner only. Signers must be active, internal stakeholders, never
+        the caller. Audited and emailed to the signers before and after."""
+        plan = self.get_object()
+        data = PlanSignersSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        role = data.validated_data["role"]
+        if data.validated_data["remove"]:
+            required = plan.signoff_roles.filter(role=role).first()
+            if required is None:
+                raise ValidationError({"role": ["The plan does not require that sign-off."]})
+            signoff_role_remove(required=required, actor=request.user)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        required = signoff_role_configure(
+            plan=plan,
+            role=role,
+            signers=data.validated_data.get("signers", []),
+            actor=request.user,
+        )
+        return Response(PlanSignoffRoleSerializer(required).data)
 
     @extend_schema(request=PlanJUnitSerializer, responses={201: PlanJUnitResultSerializer})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
