@@ -31,13 +31,13 @@ On PostgreSQL the database itself keeps the records an audit leans on, whoever w
 (the models' guards hold on SQLite too, but only for code going through the ORM):
 
 - the audit trail (``uat_event``), the sign-offs (``uat_signoff``) and the promotions
-  (``uat_promotion``) refuse every UPDATE and DELETE (0002, 0010) and TRUNCATE (0010);
+  (``uat_promotion``) refuse every UPDATE and DELETE (0002, 0012) and TRUNCATE (0012);
 - waivers (``uat_waiver``) refuse DELETE and TRUNCATE, and every UPDATE but the one
   ``waiver_revoke`` makes: an active waiver (not revoked, not expired by the database's
-  clock) gets its ``revoked_at``, and nothing else about it changes (0010);
+  clock) gets its ``revoked_at``, and nothing else about it changes (0012);
 - an acceptance report with a sign-off (``reports_acceptancereport``) refuses DELETE and
   any UPDATE but its email markers (``emails``, ``emails_queued_at``): its HTML, PDF,
-  fingerprint, metrics, criteria, decision and status are what was signed (0010).
+  fingerprint, metrics, criteria, decision and status are what was signed (0012).
   A TRUNCATE of reports cascades to the sign-offs, which refuse it.
 
 A trigger is only as strong as the role that cannot drop it: the application connects
@@ -330,7 +330,7 @@ DEFECT_TALLY_ROWS = {
 }
 
 POSTGRESQL = [
-    # 0002 (the audit trail, sign-offs), 0010 (promotions)
+    # 0002 (the audit trail, sign-offs), 0012 (promotions)
     *(
         PostgresTrigger(
             name=f"{table}_append_only",
@@ -343,7 +343,7 @@ POSTGRESQL = [
         )
         for table in APPEND_ONLY_TABLES
     ),
-    # 0010
+    # 0012
     *(
         PostgresTrigger(
             name=f"{table}_no_truncate",
