@@ -44,7 +44,11 @@ def api_token_issue(*, user: User, name: str, actor) -> tuple[ApiToken, str]:
         "created_at": token.created_at,
     }
     email = user.email
-    transaction.on_commit(lambda: email_send(name="api_token_created", context=context, to=[email]))
+    # A notice: a mail server that fails it is logged and must not cost the secret, which
+    # the caller shows once after this returns.
+    transaction.on_commit(
+        lambda: email_send(name="api_token_created", context=context, to=[email]), robust=True
+    )
     return token, secret
 
 

@@ -155,3 +155,19 @@ def test_an_administrator_revokes_anyones_token(admin_user, tester):
     token = ApiTokenFactory(user=tester)
     assert api_token_revoke(token=token, actor=admin_user)
     assert not api_token_revoke(token=token, actor=admin_user)  # already revoked
+
+
+def test_a_failing_mail_server_does_not_cost_the_secret(
+    client, lead, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    import smtplib
+
+    def refuse(**kwargs):
+        raise smtplib.SMTPServerDisconnected("gone")
+
+    monkeypatch.setattr("accounts.services.email_send", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = make_in_admin(client, lead, lead, name="laptop")
+    assert response.status_code == 200
+    assert [m for m in shown_messages(response) if "glt_" in m]
+    assert ApiToken.objects.get().user == lead
