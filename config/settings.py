@@ -290,6 +290,15 @@ if os.environ.get("CACHE_URL"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The API schema, its Swagger docs and the browsable API describe every endpoint and
+# field: open to anyone while developing, behind sign-in with DEBUG off unless opened.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)
+
+# Webhooks go only to public addresses (reports/outbound.py); these host names, as
+# written in a webhook's URL, are allowed anyway (a receiver on the internal network).
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Greenlight API",
     "DESCRIPTION": "User acceptance testing: plans, executions, defects, reports and the gate.",

@@ -37,6 +37,7 @@ from tests.factories import (
     StepResultFactory,
     UserFactory,
     WaiverFactory,
+    WebhookFactory,
 )
 from tests.test_routes import ROUTES as PAGE_ROUTES
 from uat import policy
@@ -92,6 +93,7 @@ def world(lead, tester, beta_tester, stakeholder):
         "beta_cohort": CohortFactory(product=product, beta=True),
         "next_release": ReleaseFactory(product=product),
         "production": production,
+        "webhook": WebhookFactory(product=product),
     }
 
 
@@ -375,6 +377,15 @@ ACTIONS: dict[str, Action] = {
             lambda world: world["beta_cohort"],
             lambda world: {APPLY: "1", "emails": "new@example.net"},
         ),
+    ),
+    # Administrators only, none of the personas here (QA leads register webhooks but do
+    # not read their secrets again): tests/reports/test_webhook_safety.py has the
+    # administrator's side.
+    "rotate a webhook secret": Action(
+        "webhook.secret_rotated",
+        frozenset(),
+        lambda world, user: policy.can_rotate_webhook_secret(user, world["webhook"]),
+        admin=admin_action("reports.webhook", "rotate_secret", lambda world: world["webhook"]),
     ),
 }
 

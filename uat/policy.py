@@ -26,6 +26,7 @@ The rules (the README's roles table says the same in words):
 - **waive** an open defect, or revoke a waiver, of a release: its stakeholders.
 - **sign** a report for a role: a named signer of that role on the report's plan.
 - **promote** a release: QA leads and release-pipeline accounts.
+- **rotate a webhook's secret** (and so read it once more): administrators.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -48,6 +49,7 @@ REFUSALS = {
     "waive": "Only the release's stakeholders waive defects or revoke waivers.",
     "sign": "You do not hold that sign-off for this plan.",
     "promote": "Promoting a release needs a QA lead or a pipeline account.",
+    "rotate_webhook_secret": "Only administrators rotate webhook secrets.",
 }
 
 
@@ -61,6 +63,10 @@ def _has_role(user, role: Role) -> bool:
     if not _active(user):
         return False
     return user.is_superuser or bool(roles_of(user) & {role.value, Role.ADMIN.value})
+
+
+def _administrator(user) -> bool:
+    return _active(user) and (user.is_superuser or Role.ADMIN.value in roles_of(user))
 
 
 def holds_stake(user, release) -> bool:
@@ -132,8 +138,7 @@ def can_waive(user, release=None) -> bool:
     """Of ``release``; without one, of some release (whether to offer the action)."""
     if not _has_role(user, Role.STAKEHOLDER):
         return False
-    administrator = user.is_superuser or Role.ADMIN.value in roles_of(user)
-    return administrator or release is None or holds_stake(user, release)
+    return _administrator(user) or release is None or holds_stake(user, release)
 
 
 def signable_roles(user, plan):
@@ -152,6 +157,12 @@ def can_sign(user, plan, role: str | None = None) -> bool:
 
 def can_promote(user, release=None) -> bool:
     return sees_everything(user) or _has_role(user, Role.PIPELINE)
+
+
+def can_rotate_webhook_secret(user, webhook=None) -> bool:
+    """A webhook's secret is shown once, to whoever registered it; a new one (shown once
+    too) is an administrator's to make."""
+    return _administrator(user)
 
 
 def policy_require(allowed: bool, action: str) -> None:
