@@ -292,8 +292,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # The API schema, its Swagger docs and the browsable API describe every endpoint and
-# field: open to anyone while developing, behind sign-in with DEBUG off unless opened.
-API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)
+# field: open to anyone with DEBUG on; with DEBUG off behind sign-in unless opened here.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
 
 # Webhooks go only to public addresses (reports/outbound.py); these host names, as
 # written in a webhook's URL, are allowed anyway (a receiver on the internal network).
