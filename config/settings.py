@@ -261,7 +261,8 @@ REST_FRAMEWORK = {
         # A browser session counts only once it passed the two-factor step it owes.
         "accounts.authentication.VerifiedSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Signed in; a release pipeline only on the views naming it (uat/api/permissions.py).
+    "DEFAULT_PERMISSION_CLASSES": ["uat.api.permissions.SignedIn"],
     "DEFAULT_SCHEMA_CLASS": "uat.api.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "uat.api.pagination.Pagination",
     "PAGE_SIZE": 50,

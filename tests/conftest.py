@@ -57,6 +57,12 @@ def stakeholder(db):
 
 
 @pytest.fixture
+def pipeline(db):
+    """A release pipeline's machine account: it reads releases and gates, and promotes."""
+    return UserFactory(email="deploy@example.com", full_name="Deploy bot", roles=[Role.PIPELINE])
+
+
+@pytest.fixture
 def outsider(db):
     return UserFactory(email="stranger@example.com", full_name="Sam Stranger")
 

@@ -46,7 +46,7 @@ from uat.models import Event, Release
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ("lead", "tester", "beta_tester", "stakeholder", "outsider")
+PERSONAS = ("lead", "tester", "beta_tester", "stakeholder", "pipeline", "outsider")
 STAFF = frozenset({"lead"})  # the admin is for staff: others never reach its actions
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JUNIT = b"<testsuite><testcase name='x'/></testsuite>"
@@ -391,7 +391,7 @@ ACTIONS: dict[str, Action] = {
 
 # Promotion moves a release only when the gate says go; whether the caller may ask at
 # all is the policy's, so its test reads the answer instead of an audit event.
-PROMOTE_ALLOWED = frozenset({"lead"})
+PROMOTE_ALLOWED = frozenset({"lead", "pipeline"})
 
 # Routes and admin actions that are not workflow actions, and why.
 NOT_WORKFLOW_PAGES = {

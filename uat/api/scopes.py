@@ -24,7 +24,7 @@ def visible_products(user) -> QuerySet:
         return Product.objects.all()
     if not _internal(user):
         return Product.objects.none()
-    releases = Release.objects.visible_to(user).values("product_id")
+    releases = Release.objects.with_results_for(user).values("product_id")
     plans = Plan.objects.visible_to(user).values("release__product_id")
     return Product.objects.filter(Q(pk__in=releases) | Q(pk__in=plans))
 
