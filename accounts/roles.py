@@ -52,12 +52,11 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         *_perms("reports", ["view", "add"], ["evidencepackage"]),
     ],
     # Machine accounts of deploy pipelines and feature-flag systems: they read every
-    # release's gate and promote a release the gate lets through, nothing else.
+    # release and its gate and promote a release the gate lets through, nothing else
+    # (no plans, reports or sign-offs: the gate's answer names what it relied on).
     "Release pipeline": [
-        *_perms("uat", ["view"], ["release", "plan"]),
-        *_perms("reports", ["view"], ["signoff"]),
+        *_perms("uat", ["view"], ["release"]),
         *_perms("reports", ["add"], ["promotion"]),
-        *_perms("reports", ["view"], ["acceptancereport"]),
     ],
 }
 # Admins hold every permission there is.

@@ -272,7 +272,8 @@ REST_FRAMEWORK = {
         # A browser session counts only once it passed the two-factor step it owes.
         "accounts.authentication.VerifiedSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Signed in; a release pipeline only on the views naming it (uat/api/permissions.py).
+    "DEFAULT_PERMISSION_CLASSES": ["uat.api.permissions.SignedIn"],
     "DEFAULT_SCHEMA_CLASS": "uat.api.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "uat.api.pagination.Pagination",
     # JSON refusing text that cannot be stored (NUL, lone surrogates): config/inputs.py.
@@ -283,7 +284,8 @@ REST_FRAMEWORK = {
     ],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        # Filters on a related record compare ids: no "that choice does not exist".
+        "uat.api.fields.ScopedFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "EXCEPTION_HANDLER": "uat.api.errors.exception_handler",
@@ -308,6 +310,15 @@ if os.environ.get("CACHE_URL"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The API schema, its Swagger docs and the browsable API describe every endpoint and
+# field: open to anyone with DEBUG on; with DEBUG off behind sign-in unless opened here.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
+
+# Webhooks go only to public addresses (reports/outbound.py); these host names, as
+# written in a webhook's URL, are allowed anyway (a receiver on the internal network).
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Greenlight API",
     "DESCRIPTION": "User acceptance testing: plans, executions, defects, reports and the gate.",

@@ -3,11 +3,10 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import include, path
 from django.views.defaults import page_not_found
-from drf_spectacular.views import SpectacularAPIView
 
 from accounts.forms import AdminSignInForm
 from accounts.models import Role
-from uat.api.docs import ApiDocsView
+from uat.api.docs import ApiDocsView, SchemaView
 from uat.api.errors import error_body
 
 from .health import healthz
@@ -51,7 +50,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("uat.api.urls")),
     path("reports/", include("reports.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The schema and docs need a sign-in with DEBUG off, unless API_DOCS_PUBLIC is set.
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     # Swagger UI from our own static files; its start-up script is a separate file, so
     # the strict Content-Security-Policy holds.
     path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api-docs"),

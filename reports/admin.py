@@ -3,11 +3,12 @@
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
 from uat.admin.base import GreenlightAdmin, PlanFilter, ReadOnlyAdminMixin, ReleaseFilter
+from uat.policy import can_rotate_webhook_secret
 
 from .models import (
     AcceptanceReport,
@@ -19,6 +20,7 @@ from .models import (
     Webhook,
     WebhookDelivery,
 )
+from .webhooks import webhook_create, webhook_secret_rotate
 
 
 @admin.register(AcceptanceReport)
@@ -86,7 +88,12 @@ class WebhookForm(forms.ModelForm):
 
     class Meta:
         model = Webhook
-        fields = ("name", "url", "secret", "topics", "product", "is_active")
+        # No secret: Greenlight makes it, shows it once, and only an administrator can
+        # replace it (the action "Rotate the secret").
+        fields = ("name", "url", "topics", "product", "is_active")
+
+
+SECRET_MASK = "•" * 12
 
 
 @admin.register(Webhook)
@@ -97,11 +104,46 @@ class WebhookAdmin(GreenlightAdmin):
     search_fields = ("name", "url")
     list_select_related = ("product",)
     autocomplete_fields = ("product",)
+    readonly_fields = ("masked_secret",)
+    actions = ("rotate_secret",)
+
+    def get_fields(self, request, obj=None):
+        fields = ("name", "url", "topics", "product", "is_active")
+        return (*fields[:2], "masked_secret", *fields[2:]) if obj else fields
+
+    @admin.display(description="secret")
+    def masked_secret(self, hook: Webhook) -> str:
+        return f"{SECRET_MASK} (shown once when made; an administrator can rotate it)"
 
     def save_model(self, request, obj, form, change: bool) -> None:
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        if change:
+            super().save_model(request, obj, form, change)  # audited; the secret untouched
+            return
+        hook, secret = webhook_create(actor=request.user, **form.cleaned_data)
+        obj.pk, obj.created_at = hook.pk, hook.created_at
+        self.message_user(request, _secret_message(hook, secret), messages.WARNING)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    def has_rotate_secret_permission(self, request) -> bool:
+        return can_rotate_webhook_secret(request.user)
+
+    @admin.action(
+        permissions=["rotate_secret"], description="Rotate the secret of selected webhooks"
+    )
+    def rotate_secret(self, request, queryset):
+        for hook in queryset:
+            secret = webhook_secret_rotate(webhook=hook, actor=request.user)
+            self.message_user(request, _secret_message(hook, secret), messages.WARNING)
+
+
+def _secret_message(hook: Webhook, secret: str) -> str:
+    return (
+        f"Secret of webhook “{hook.name}”: {secret} — copy it into the receiver now; it is "
+        "not shown again."
+    )
 
 
 @admin.register(WebhookDelivery)

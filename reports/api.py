@@ -1,7 +1,8 @@
 """The report endpoints of the REST API: ask for a plan's acceptance report, and read
 reports — status, decision, metrics, criteria and the PDF.
 
-Reports are for QA leads and the stakeholders of their release (``Release.visible_to``),
+Reports are for QA leads and the stakeholders of their release
+(``Release.objects.with_results_for``; never release pipelines),
 as on the dashboard; testers, whose plans ``Plan.visible_to`` would also show, do not see
 acceptance reports, which name every tester's results. Anyone else gets 404.
 """
@@ -136,7 +137,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         return (
             AcceptanceReport.objects.filter(
-                plan__release__in=Release.objects.visible_to(self.request.user)
+                plan__release__in=Release.objects.with_results_for(self.request.user)
             )
             .select_related("plan__release__product")
             .order_by("-created_at", "-id")

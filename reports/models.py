@@ -196,6 +196,18 @@ class Webhook(models.Model):
     def wants(self, topic: str) -> bool:
         return self.is_active and (not self.topics or topic in self.topics)
 
+    def clean(self) -> None:
+        """Only public targets (``reports.outbound``): checked here when it is saved,
+        and again at every delivery."""
+        from .outbound import TargetRefused, target_resolve
+
+        if not self.url:
+            return
+        try:
+            target_resolve(self.url)
+        except TargetRefused as refused:
+            raise ValidationError({"url": str(refused)}) from refused
+
 
 class WebhookDelivery(models.Model):
     """One event for one webhook: ``(webhook, event_id)`` is unique, so an event is

@@ -15,6 +15,7 @@ from uat.audit import event_record
 from uat.downloads import download_filename
 from uat.models import Execution, Plan, Release, Requirement
 from uat.policy import can_request_report, can_sign, policy_require
+from uat.views.access import require_member
 
 from .charts import plan_charts
 from .criteria import criteria_evaluate, decision_of
@@ -31,7 +32,7 @@ DASHBOARD_ROWS = 50
 
 def plans_for(user):
     """Plans of the releases ``user`` may see: QA leads all, stakeholders theirs."""
-    return Plan.objects.filter(release__in=Release.objects.visible_to(user)).select_related(
+    return Plan.objects.filter(release__in=Release.objects.with_results_for(user)).select_related(
         "release__product"
     )
 
@@ -42,7 +43,7 @@ def plan_for(user, plan_id: int) -> Plan:
 
 def report_for(user, uuid) -> AcceptanceReport:
     reports = AcceptanceReport.objects.filter(
-        plan__release__in=Release.objects.visible_to(user)
+        plan__release__in=Release.objects.with_results_for(user)
     ).select_related("plan__release__product", "requested_by")
     return get_object_or_404(reports, uuid=uuid)
 
@@ -241,8 +242,7 @@ class EmailSettingsForm(forms.Form):
 def email_settings(request):
     """Each person opts in or out of digests and reminders."""
     user = request.user
-    if not (user.is_superuser or user.groups.exists()):
-        raise Http404  # someone with no role in Greenlight gets nothing from it
+    require_member(user)  # someone with no role in Greenlight gets nothing from it
     initial = {
         "receives_digests": user.receives_digests,
         "receives_reminders": user.receives_reminders,

@@ -24,20 +24,27 @@ report job and the webhooks can grow apart; the Celery app discovers this module
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
 import logging
-import urllib.error
-import urllib.request
+import secrets
+import socket
+import ssl
 import uuid
 
 from celery import shared_task
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from uat.audit import event_record
+from uat.policy import can_rotate_webhook_secret, policy_require
+
 from .jobs import Job, job_enqueue, job_sweep
 from .models import AcceptanceReport, DeliveryStatus, Webhook, WebhookDelivery
+from .outbound import Target, TargetRefused, TargetUnresolved, target_resolve
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +54,9 @@ BACKOFF_SECONDS = 30  # 30 s, 1 min, 2 min, 4 min between the five attempts
 RETRIED_STATUSES = {408, 429}
 
 SENT, RETRY, FAILED, SKIPPED = "sent", "retry", "failed", "skipped"
+
+# What a delivery shows after a network failure, whichever it was.
+CONNECTION_FAILED = "Connection failed: no HTTP answer (refused, unreachable or timed out)."
 
 
 # ---------------------------------------------------------------------------- payloads
@@ -97,6 +107,64 @@ def signoff_recorded_payload(signoff) -> dict:
             "signed_at": signoff.signed_at,
         },
     }
+
+
+# ---------------------------------------------------------------------------- webhooks
+
+
+def _new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def _described(hook: Webhook) -> dict:
+    """What the audit trail says of a webhook: everything but its secret."""
+    return {
+        "name": hook.name,
+        "url": hook.url,
+        "topics": hook.topics,
+        "product": hook.product_id,
+        "is_active": hook.is_active,
+    }
+
+
+@transaction.atomic
+def webhook_create(
+    *, actor, name: str, url: str, topics: list[str], product=None, is_active: bool = True
+) -> tuple[Webhook, str]:
+    """Register a webhook with a new random secret and audit it (``webhook.created``,
+    without the secret). Returns it with the secret, which is shown this once: nobody
+    reads it again, and an administrator can only rotate it. The URL must be a public
+    target (``Webhook.clean``)."""
+    secret = _new_secret()
+    hook = Webhook(
+        name=name,
+        url=url,
+        secret=secret,
+        topics=topics,
+        product=product,
+        is_active=is_active,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    unknown = sorted(set(topics) - set(Webhook.Topic.values))
+    if unknown:
+        raise ValidationError({"topics": f"Unknown topics: {', '.join(unknown)}."})
+    hook.full_clean(exclude=["topics"])  # an empty list (every topic) is not blank here
+    hook.save()
+    event_record(actor=actor, verb="webhook.created", obj=hook, after=_described(hook))
+    return hook, secret
+
+
+@transaction.atomic
+def webhook_secret_rotate(*, webhook: Webhook, actor) -> str:
+    """Give ``webhook`` a new secret (administrators only) and audit it
+    (``webhook.secret_rotated``, without either secret); return it, shown this once.
+    Deliveries not yet made are signed with the new one."""
+    policy_require(can_rotate_webhook_secret(actor), "rotate_webhook_secret")
+    secret = _new_secret()
+    Webhook.objects.filter(pk=webhook.pk).update(secret=secret)
+    webhook.secret = secret
+    event_record(actor=actor, verb="webhook.secret_rotated", obj=webhook)
+    return secret
 
 
 # ---------------------------------------------------------------------------- emitting
@@ -174,24 +242,51 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
     return json.dumps(envelope, cls=DjangoJSONEncoder, sort_keys=True).encode()
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirected POST would be replayed as a GET somewhere else: treat it as an answer.
-    def redirect_request(self, *args, **kwargs):
-        return None
+def _connection(target: Target) -> http.client.HTTPConnection:
+    """A connection to ``target.address``, the address that was checked, naming
+    ``target.host`` in the Host header and (over HTTPS) as the TLS server name that the
+    certificate is verified against: a second DNS lookup cannot switch the target."""
+    kind = http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
+    options = {"context": ssl.create_default_context()} if target.scheme == "https" else {}
+    connection = kind(target.host, target.port, timeout=TIMEOUT_SECONDS, **options)
+
+    def connect_to_checked_address(address, timeout, source_address=None):
+        return socket.create_connection((target.address, address[1]), timeout, source_address)
+
+    connection._create_connection = connect_to_checked_address
+    return connection
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST and return the HTTP status; raise ``OSError`` when there is no answer."""
-    # The caller checked the scheme: no file:// or ftp:// here.
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+def _post(target: Target, body: bytes, headers: dict[str, str]) -> int:
+    """POST and return the HTTP status; raise ``OSError`` when there is no answer.
+    Redirects are not followed: a redirected POST would be replayed somewhere else, so
+    a 3xx is an answer like any other."""
+    connection = _connection(target)
     try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+        connection.request("POST", target.path, body=body, headers=headers)
+        return connection.getresponse().status
+    except http.client.HTTPException as error:
+        raise ConnectionError("not an HTTP answer") from error
+    finally:
+        connection.close()
+
+
+def _attempt_post(target: Target, delivery: WebhookDelivery, secret: str):
+    """POST the delivery: (status or None, the error people see, the raw error for the
+    log). The error shown is the same words for every network failure — which socket
+    error it was would tell a QA lead which internal ports are open."""
+    body = delivery_body(delivery)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Greenlight-Webhook/1",
+        "X-Greenlight-Event": delivery.topic,
+        "X-Greenlight-Delivery": str(delivery.event_id),
+        "X-Greenlight-Signature": webhook_signature(secret, body),
+    }
+    try:
+        return _post(target, body, headers), "", ""
+    except OSError as exc:  # refused, unreachable, timed out, not HTTP
+        return None, CONNECTION_FAILED, f"({type(exc).__name__}: {exc})"
 
 
 def _transient(status: int | None) -> bool:
@@ -215,22 +310,16 @@ def webhook_attempt(*, delivery_id: int, attempt: int) -> str:
     if not hook.is_active:
         done.update(status=DeliveryStatus.FAILED, last_error="The webhook was deactivated.")
         return FAILED
-    if not hook.url.lower().startswith(("http://", "https://")):
-        done.update(status=DeliveryStatus.FAILED, last_error="Only http(s) URLs receive webhooks.")
-        return FAILED
-    body = delivery_body(delivery)
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "Greenlight-Webhook/1",
-        "X-Greenlight-Event": delivery.topic,
-        "X-Greenlight-Delivery": str(delivery.event_id),
-        "X-Greenlight-Signature": webhook_signature(hook.secret, body),
-    }
-    status, error = None, ""
     try:
-        status = _post(hook.url, body, headers)
-    except OSError as exc:  # refused, unreachable, timed out
-        error = str(getattr(exc, "reason", exc)) or type(exc).__name__
+        target = target_resolve(hook.url)  # resolved now, and connected to as checked
+    except TargetUnresolved as unresolved:
+        target, status, error, detail = None, None, str(unresolved), ""
+    except TargetRefused as refused:
+        done.update(status=DeliveryStatus.FAILED, last_error=str(refused))
+        logger.warning("Webhook delivery %s refused: %s", delivery_id, refused)
+        return FAILED
+    if target is not None:
+        status, error, detail = _attempt_post(target, delivery, hook.secret)
     if status is not None and 200 <= status < 300:
         done.update(
             status=DeliveryStatus.SENT,
@@ -244,7 +333,7 @@ def webhook_attempt(*, delivery_id: int, attempt: int) -> str:
         done.update(response_status=status, last_error=error)
         return RETRY
     done.update(status=DeliveryStatus.FAILED, response_status=status, last_error=error)
-    logger.warning("Webhook delivery %s failed: %s", delivery_id, error)
+    logger.warning("Webhook delivery %s failed: %s %s", delivery_id, error, detail)
     return FAILED
 
 

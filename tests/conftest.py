@@ -21,6 +21,12 @@ def _fast_and_isolated(settings, tmp_path):
     # The API's rate limits are off: tests (and the fuzzer) send many requests from one
     # address. tests/api/test_throttling.py turns them on.
     settings.API_RATE_USER = settings.API_RATE_ANON = ""
+    # The suite's fake webhook receivers listen on loopback, which webhooks may reach
+    # only when an administrator allows the host: the suite allows its own.
+    settings.WEBHOOK_ALLOWED_HOSTS = [LOOPBACK_RECEIVERS]
+
+
+LOOPBACK_RECEIVERS = "127.0.0.1"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -86,6 +92,12 @@ def beta_tester(db):
 @pytest.fixture
 def stakeholder(db):
     return UserFactory(email="owner@example.com", full_name="Olive Owner", roles=[Role.STAKEHOLDER])
+
+
+@pytest.fixture
+def pipeline(db):
+    """A release pipeline's machine account: it reads releases and gates, and promotes."""
+    return UserFactory(email="deploy@example.com", full_name="Deploy bot", roles=[Role.PIPELINE])
 
 
 @pytest.fixture

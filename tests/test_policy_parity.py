@@ -37,6 +37,7 @@ from tests.factories import (
     StepResultFactory,
     UserFactory,
     WaiverFactory,
+    WebhookFactory,
 )
 from tests.test_routes import ROUTES as PAGE_ROUTES
 from uat import policy
@@ -45,7 +46,7 @@ from uat.models import Event, Release
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ("lead", "tester", "beta_tester", "stakeholder", "outsider")
+PERSONAS = ("lead", "tester", "beta_tester", "stakeholder", "pipeline", "outsider")
 STAFF = frozenset({"lead"})  # the admin is for staff: others never reach its actions
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JUNIT = b"<testsuite><testcase name='x'/></testsuite>"
@@ -95,6 +96,7 @@ def world(lead, tester, beta_tester, stakeholder):
         "production": production,
         # A stakeholder anyone allowed may name as a signer (never the caller).
         "signer": UserFactory(roles=["Stakeholder"]),
+        "webhook": WebhookFactory(product=product),
     }
 
 
@@ -393,11 +395,20 @@ ACTIONS: dict[str, Action] = {
             lambda world: {APPLY: "1", "emails": "new@example.net"},
         ),
     ),
+    # Administrators only, none of the personas here (QA leads register webhooks but do
+    # not read their secrets again): tests/reports/test_webhook_safety.py has the
+    # administrator's side.
+    "rotate a webhook secret": Action(
+        "webhook.secret_rotated",
+        frozenset(),
+        lambda world, user: policy.can_rotate_webhook_secret(user, world["webhook"]),
+        admin=admin_action("reports.webhook", "rotate_secret", lambda world: world["webhook"]),
+    ),
 }
 
 # Promotion moves a release only when the gate says go; whether the caller may ask at
 # all is the policy's, so its test reads the answer instead of an audit event.
-PROMOTE_ALLOWED = frozenset({"lead"})
+PROMOTE_ALLOWED = frozenset({"lead", "pipeline"})
 
 # Routes and admin actions that are not workflow actions, and why.
 NOT_WORKFLOW_PAGES = {

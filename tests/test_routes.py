@@ -31,7 +31,7 @@ from tests.factories import (
     WaiverFactory,
 )
 
-PERSONAS = ("lead", "tester", "beta_tester", "stakeholder", "outsider", "anonymous")
+PERSONAS = ("lead", "tester", "beta_tester", "stakeholder", "pipeline", "outsider", "anonymous")
 SKIPPED_PREFIXES = ("admin/", "api/")
 INVITATION_SECRET = "route-test-invitation-secret"
 

@@ -36,6 +36,7 @@ The rules (the README's roles table says the same in words):
 - **make an API token**: its owner for themself; administrators also for machine
   accounts; **revoke** one: its owner and administrators (``accounts.policy``, below
   this app, re-exported here).
+- **rotate a webhook's secret** (and so read it once more): administrators.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -64,6 +65,7 @@ REFUSALS = {
     "configure_signoffs": "Only an administrator or the release's owner names the signers "
     "of its required sign-offs.",
     "promote": "Promoting a release needs a QA lead or a pipeline account.",
+    "rotate_webhook_secret": "Only administrators rotate webhook secrets.",
     **ACCOUNT_REFUSALS,
 }
 
@@ -78,6 +80,10 @@ def _has_role(user, role: Role) -> bool:
     if not _active(user):
         return False
     return user.is_superuser or bool(roles_of(user) & {role.value, Role.ADMIN.value})
+
+
+def _administrator(user) -> bool:
+    return _active(user) and (user.is_superuser or Role.ADMIN.value in roles_of(user))
 
 
 def holds_stake(user, release) -> bool:
@@ -149,8 +155,7 @@ def can_waive(user, release=None) -> bool:
     """Of ``release``; without one, of some release (whether to offer the action)."""
     if not _has_role(user, Role.STAKEHOLDER):
         return False
-    administrator = user.is_superuser or Role.ADMIN.value in roles_of(user)
-    return administrator or release is None or holds_stake(user, release)
+    return _administrator(user) or release is None or holds_stake(user, release)
 
 
 def administrator(user) -> bool:
@@ -236,6 +241,12 @@ def can_sign(user, plan, role: str | None = None) -> bool:
 
 def can_promote(user, release=None) -> bool:
     return sees_everything(user) or _has_role(user, Role.PIPELINE)
+
+
+def can_rotate_webhook_secret(user, webhook=None) -> bool:
+    """A webhook's secret is shown once, to whoever registered it; a new one (shown once
+    too) is an administrator's to make."""
+    return _administrator(user)
 
 
 def policy_require(allowed: bool, action: str) -> None:

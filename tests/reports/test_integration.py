@@ -139,6 +139,7 @@ def start_worker(smtp_server, tmp_path):
             "SMTP_PORT": str(controller.port),
             "MEDIA_ROOT": str(tmp_path / "worker-media"),
             "DB_CONN_MAX_AGE": "0",
+            "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the loopback receiver
             **extra_env,
         }
         path = tmp_path / f"worker-{len(started) + 1}.log"

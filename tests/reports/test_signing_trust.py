@@ -201,7 +201,7 @@ def test_a_double_click_on_the_page_and_a_retry_on_the_api_sign_once(client, pla
     assert answer.json()["id"] == SignOff.objects.get().pk
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="two writers at once: PostgreSQL")
 def test_two_concurrent_sign_offs_make_one_row(plan, stakeholder, monkeypatch):
     report = ready_report(plan)

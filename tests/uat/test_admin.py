@@ -23,7 +23,7 @@ CHANGELIST_QUERIES = {
     "reports.emaildelivery": 9,
     "reports.evidencepackage": 8,
     "reports.gatestate": 10,
-    "reports.webhook": 8,
+    "reports.webhook": 9,  # its rotate-secret action asks the policy
     "reports.webhookdelivery": 11,
     "reports.acceptancereport": 10,
     "reports.promotion": 10,

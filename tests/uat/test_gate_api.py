@@ -322,12 +322,15 @@ def test_a_lead_makes_a_machine_account_and_an_administrator_its_token(
     assert response.status_code == 201
 
 
-def test_a_pipeline_reads_every_release_and_plan_but_no_test_work(pipeline):
+def test_a_pipeline_reads_every_release_but_no_plan_report_or_test_work(pipeline):
     execution = ExecutionFactory()
     DefectFactory(release=execution.plan.release)
     assert set(Release.objects.visible_to(pipeline)) == set(Release.objects.all())
-    assert set(Plan.objects.visible_to(pipeline)) == {execution.plan}
+    assert not Release.objects.with_results_for(pipeline).exists()
+    assert not Plan.objects.visible_to(pipeline).exists()
     assert not Execution.objects.visible_to(pipeline).exists()
     assert not Defect.objects.visible_to(pipeline).exists()
     assert not pipeline.has_perm("uat.change_release")
     assert pipeline.has_perm("reports.add_promotion")
+    assert not pipeline.has_perm("reports.view_acceptancereport")
+    assert not pipeline.has_perm("uat.view_plan")

@@ -133,7 +133,7 @@ def test_the_database_refuses_a_second_active_waiver(stakeholder):
     WaiverFactory(defect=waiver.defect)  # once revoked, another may follow
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_five_concurrent_grants_make_one_active_waiver():
     postgresql()
     stakeholder = UserFactory(roles=["Stakeholder"])

@@ -119,6 +119,8 @@ def _invalid(error: DjangoValidationError) -> ApiValidationError:
 
 
 class ReleaseGateView(APIView):
+    pipeline_actions = True
+
     @extend_schema(
         operation_id="releases_gate",
         summary="May this release go to that stage?",
@@ -147,6 +149,8 @@ class ReleaseGateView(APIView):
 
 
 class ReleasePromoteView(APIView):
+    pipeline_actions = True
+
     @extend_schema(
         operation_id="releases_promote",
         summary="Promote the release to its next stage when the gate says go",

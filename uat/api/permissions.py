@@ -11,6 +11,8 @@ permissions. The services ask the policy again, whoever calls them."""
 
 from rest_framework import permissions
 
+from ..access import is_pipeline_account
+
 DEFAULT_ACTIONS = {
     "create": "add",
     "update": "change",
@@ -39,7 +41,32 @@ def _allowed(user, needed, obj) -> bool:
     return user.has_perm(needed)
 
 
-class RolePermission(permissions.IsAuthenticated):
+PIPELINE_REFUSAL = (
+    "A release-pipeline account reads releases and their gate and promotes; nothing else."
+)
+
+
+def pipeline_may_call(view) -> bool:
+    """Deny by default: a release pipeline reaches only the views that name the action
+    in ``pipeline_actions`` (True: every action of the view)."""
+    allowed = getattr(view, "pipeline_actions", ())
+    return allowed is True or getattr(view, "action", None) in allowed
+
+
+class SignedIn(permissions.IsAuthenticated):
+    """Signed in (a session or a token); a release-pipeline account only where the view
+    allows it. The default of every API view."""
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if not pipeline_may_call(view) and is_pipeline_account(request.user):
+            self.message = PIPELINE_REFUSAL
+            return False
+        return True
+
+
+class RolePermission(SignedIn):
     message = "Your role does not allow this."
 
     def has_permission(self, request, view) -> bool:

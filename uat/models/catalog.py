@@ -57,6 +57,18 @@ class ReleaseQuerySet(models.QuerySet):
             return self.none()
         return self.filter(stake_releases(user))
 
+    def with_results_for(self, user) -> "ReleaseQuerySet":
+        """The releases whose test work, dashboards and acceptance reports ``user`` may
+        read: every one for QA leads, those they hold a stake in for other internal
+        staff; none for release pipelines, which read only releases and their gates."""
+        from ..access import sees_everything, stake_releases
+
+        if sees_everything(user):
+            return self
+        if not getattr(user, "is_authenticated", False) or user.is_external:
+            return self.none()
+        return self.filter(stake_releases(user))
+
 
 # A release's version names files (reports, packages, exports) and appears in headers,
 # so it holds no line breaks, quotes, slashes or spaces.

@@ -4,14 +4,15 @@ see (so a stranger cannot tell what exists), 403 for what they see but may not c
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from ..access import sees_everything
+from ..access import is_pipeline_account, sees_everything
 from ..models import Defect, Execution
 from ..policy import can_record, policy_require
 
 
 def require_member(user) -> None:
-    """Personal pages are for people with a role in UAT; an account without one gets 404."""
-    if not (user.is_superuser or user.groups.exists()):
+    """Personal pages are for people with a role in UAT; an account without one gets 404,
+    and so does a release pipeline's machine account, which has no work of its own."""
+    if not (user.is_superuser or user.groups.exists()) or is_pipeline_account(user):
         raise Http404
 
 

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from ...imports import case_steps_set
 from ...models import Case, CaseStep, Environment, Product, Release, Requirement
+from ..fields import ApiModelSerializer, VisiblePrimaryKeyRelatedField
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -12,7 +13,7 @@ class ProductSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "description", "created_at"]
 
 
-class ReleaseSerializer(serializers.ModelSerializer):
+class ReleaseSerializer(ApiModelSerializer):
     class Meta:
         model = Release
         fields = [
@@ -32,13 +33,13 @@ class ReleaseSerializer(serializers.ModelSerializer):
         read_only_fields = ["stage", "released_at", "owner"]
 
 
-class EnvironmentSerializer(serializers.ModelSerializer):
+class EnvironmentSerializer(ApiModelSerializer):
     class Meta:
         model = Environment
         fields = ["id", "product", "name", "url", "build", "notes", "is_active"]
 
 
-class RequirementSerializer(serializers.ModelSerializer):
+class RequirementSerializer(ApiModelSerializer):
     class Meta:
         model = Requirement
         fields = ["id", "product", "key", "title", "acceptance_text", "criticality", "created_at"]
@@ -52,12 +53,12 @@ class CaseStepSerializer(serializers.ModelSerializer):
         fields = ["position", "action", "expected"]
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(ApiModelSerializer):
     """A case with its ordered steps. Writing ``steps`` replaces them all; every saved
     change of the text or steps becomes a new version."""
 
     steps = CaseStepSerializer(many=True, required=False)
-    requirements = serializers.PrimaryKeyRelatedField(
+    requirements = VisiblePrimaryKeyRelatedField(
         many=True, required=False, queryset=Requirement.objects.all()
     )
 

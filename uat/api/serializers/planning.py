@@ -5,15 +5,16 @@ from rest_framework import serializers
 from accounts.models import User
 
 from ...models import Case, Cohort, CohortMembership, Plan, PlanSignoffRole, Release, SignoffRole
+from ..fields import ApiModelSerializer, VisiblePrimaryKeyRelatedField
 
 
-class PlanSerializer(serializers.ModelSerializer):
-    owner = serializers.PrimaryKeyRelatedField(
+class PlanSerializer(ApiModelSerializer):
+    owner = VisiblePrimaryKeyRelatedField(
         queryset=User.objects.filter(is_external=False),
         required=False,
         help_text="Defaults to the caller.",
     )
-    stakeholders = serializers.PrimaryKeyRelatedField(
+    stakeholders = VisiblePrimaryKeyRelatedField(
         many=True, required=False, queryset=User.objects.filter(is_external=False)
     )
 
@@ -65,8 +66,8 @@ class PlanSerializer(serializers.ModelSerializer):
 
 
 class PlanAssignSerializer(serializers.Serializer):
-    cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.all())
-    cases = serializers.PrimaryKeyRelatedField(
+    cohort = VisiblePrimaryKeyRelatedField(queryset=Cohort.objects.all())
+    cases = VisiblePrimaryKeyRelatedField(
         many=True,
         required=False,
         queryset=Case.objects.all(),
@@ -81,7 +82,7 @@ class PlanAssignResultSerializer(serializers.Serializer):
 
 
 class PlanCloneSerializer(serializers.Serializer):
-    release = serializers.PrimaryKeyRelatedField(queryset=Release.objects.all())
+    release = VisiblePrimaryKeyRelatedField(queryset=Release.objects.all())
 
 
 class PlanSignersSerializer(serializers.Serializer):
@@ -105,10 +106,8 @@ class PlanSignoffRoleSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CohortSerializer(serializers.ModelSerializer):
-    members = serializers.PrimaryKeyRelatedField(
-        many=True, required=False, queryset=User.objects.all()
-    )
+class CohortSerializer(ApiModelSerializer):
+    members = VisiblePrimaryKeyRelatedField(many=True, required=False, queryset=User.objects.all())
 
     class Meta:
         model = Cohort

@@ -8,6 +8,7 @@ from reports.currency import SIGNOFF_STATES
 from reports.models import SignOff
 
 from ...models import Defect, Event, Waiver
+from ..fields import VisiblePrimaryKeyRelatedField
 
 
 class SignOffListSerializer(serializers.ListSerializer):
@@ -135,7 +136,7 @@ class WaiverSerializer(serializers.ModelSerializer):
 
 
 class WaiverInputSerializer(serializers.Serializer):
-    defect = serializers.PrimaryKeyRelatedField(queryset=Defect.objects.none())
+    defect = VisiblePrimaryKeyRelatedField(queryset=Defect.objects.none())
     reason = serializers.CharField(max_length=5000)
     expires_at = serializers.DateTimeField()
 

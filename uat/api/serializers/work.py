@@ -12,6 +12,7 @@ from ...models import (
     StepResult,
     StepStatus,
 )
+from ..fields import ApiModelSerializer, VisiblePrimaryKeyRelatedField
 
 
 class CaseVersionSerializer(serializers.ModelSerializer):
@@ -96,7 +97,7 @@ class DefectReportSerializer(serializers.Serializer):
 class EscapedDefectSerializer(serializers.Serializer):
     """A defect found in production, counted against the release that let it through."""
 
-    release = serializers.PrimaryKeyRelatedField(queryset=Release.objects.all())
+    release = VisiblePrimaryKeyRelatedField(queryset=Release.objects.all())
     title = serializers.CharField(max_length=300)
     severity = serializers.ChoiceField(choices=Severity.choices)
     build = serializers.CharField(max_length=100)
@@ -105,7 +106,7 @@ class EscapedDefectSerializer(serializers.Serializer):
     external_url = serializers.URLField(max_length=200, allow_blank=True, default="")
 
 
-class DefectSerializer(serializers.ModelSerializer):
+class DefectSerializer(ApiModelSerializer):
     reference = serializers.CharField(read_only=True)
     allowed_statuses = serializers.ListField(
         child=serializers.ChoiceField(choices=DefectStatus.choices), read_only=True

@@ -46,6 +46,7 @@ class ReleaseViewSet(WriteViewSet):
     serializer_class = ReleaseSerializer
     filterset_fields = ["product", "product__slug", "stage", "kind", "version"]
     ordering_fields = ["version", "target_date", "created_at"]
+    pipeline_actions = ("list", "retrieve")  # the release summary a pipeline gates
 
     def scope(self, queryset):
         return queryset.visible_to(self.request.user)

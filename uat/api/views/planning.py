@@ -8,7 +8,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from ...junit import plan_junit_record
-from ...models import Cohort, Plan, Release
+from ...models import Cohort, Plan
 from ...policy import can_configure_signoffs, can_manage_plan
 from ...services import plan_assign, plan_clone, signoff_role_configure, signoff_role_remove
 from ..scopes import cohorts_of
@@ -54,7 +54,7 @@ class PlanViewSet(WriteViewSet):
         """Assign the plan's ready cases (or the given ones) to a cohort's testers, round
         robin; testers already holding a case are skipped."""
         plan = self.get_object()
-        data = PlanAssignSerializer(data=request.data)
+        data = PlanAssignSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         created = plan_assign(
             plan=plan,
@@ -72,11 +72,9 @@ class PlanViewSet(WriteViewSet):
         """Copy the plan — scope, cohorts, criteria, stakeholders, sign-off roles — to
         another release of its product, as a draft."""
         plan = self.get_object()
-        data = PlanCloneSerializer(data=request.data)
+        data = PlanCloneSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        release = data.validated_data["release"]
-        if not Release.objects.visible_to(request.user).filter(pk=release.pk).exists():
-            raise ValidationError({"release": ["No such release."]})
+        release = data.validated_data["release"]  # one the caller sees (the field's scope)
         clone = plan_clone(plan=plan, release=release, actor=request.user)
         clone = self.get_queryset().get(pk=clone.pk)
         return Response(PlanSerializer(clone).data, status=status.HTTP_201_CREATED)

@@ -67,7 +67,9 @@ class WaiverViewSet(ReadViewSet):
     @extend_schema(request=WaiverInputSerializer, responses={201: WaiverSerializer})
     def create(self, request):
         defects = records_of_stake(Defect.objects.all(), request.user, "release")
-        data = WaiverInputSerializer(data=request.data, defects=defects)
+        data = WaiverInputSerializer(
+            data=request.data, defects=defects, context={"request": request}
+        )
         data.is_valid(raise_exception=True)
         waiver = waiver_grant(actor=request.user, **data.validated_data)
         return Response(WaiverSerializer(waiver).data, status=status.HTTP_201_CREATED)

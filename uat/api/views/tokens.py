@@ -6,12 +6,12 @@ from rest_framework import mixins, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import ApiToken
 from accounts.services import api_token_issue, api_token_revoke
 
+from ..permissions import SignedIn
 from ..serializers.records import ApiTokenSerializer, NewApiTokenSerializer
 from .base import ApiViewSet
 
@@ -24,7 +24,8 @@ class ApiTokenViewSet(
 
     queryset = ApiToken.objects.all()
     serializer_class = ApiTokenSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
+    pipeline_actions = True  # a pipeline's own tokens
     filterset_fields = ["revoked_at"]
     ordering_fields = ["created_at", "last_used_at", "name"]
 

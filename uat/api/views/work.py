@@ -148,7 +148,7 @@ class DefectViewSet(AuditedWrites, mixins.UpdateModelMixin, ReadViewSet):
     @extend_schema(request=EscapedDefectSerializer, responses={201: DefectSerializer})
     def create(self, request, *args, **kwargs):
         """Record a defect found in production against the release that let it through."""
-        data = EscapedDefectSerializer(data=request.data)
+        data = EscapedDefectSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         release = fields.pop("release")
