@@ -6,6 +6,7 @@ from collections import Counter
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from tests.admin_support import post_action, shown_messages
 from tests.factories import (
     CaseFactory,
     CohortFactory,
@@ -17,6 +18,7 @@ from tests.factories import (
     UserFactory,
 )
 from uat import services
+from uat.admin.base import APPLY
 from uat.models import CohortMembership, Event, Execution, Plan
 from uat.tallies import tallies_check
 
@@ -313,3 +315,50 @@ class TestUnassign:
         assert Execution.objects.count() == 2
         with pytest.raises(PermissionDenied):
             services.execution_unassign(executions=[retest], actor=testers[1])
+
+
+# ------------------------------------------------------------------ in the admin
+
+
+@pytest.fixture
+def lead_client(client, lead):
+    client.force_login(lead)
+    return client
+
+
+def test_the_admin_reassigns_after_choosing_the_tester(lead_client, testers, lead, assigned):
+    leaver, taker, _ = testers
+    moving = of(leaver)
+    response = post_action(lead_client, Execution, "reassign_executions", moving)
+    assert response.status_code == 200
+    choices = list(response.context["form"].fields["tester"].queryset)
+    assert set(choices) == set(testers)
+    assert len(response.context["items"]) == 2
+    assert not Event.objects.filter(verb="execution.reassigned").exists()
+
+    response = post_action(
+        lead_client, Execution, "reassign_executions", moving, **{APPLY: "1", "tester": taker.pk}
+    )
+    assert response.status_code == 302
+    assert of(leaver) == []
+    [message] = shown_messages(response)
+    assert message.startswith("Reassigned 2 executions:")
+
+
+def test_the_admin_shows_a_refusal_and_unassigns_on_confirm(lead_client, testers, lead, assigned):
+    started, pending = of(testers[0])
+    StepResultFactory(execution=started)
+    response = post_action(
+        lead_client, Execution, "unassign_executions", [started, pending], **{APPLY: "1"}
+    )
+    assert response.status_code == 200
+    assert "Already started" in response.context["form"].non_field_errors()[0]
+    assert Execution.objects.filter(pk=pending.pk).exists()
+
+    response = post_action(lead_client, Execution, "unassign_executions", [pending])
+    assert response.status_code == 200  # the confirmation page first
+    assert Execution.objects.filter(pk=pending.pk).exists()
+    response = post_action(lead_client, Execution, "unassign_executions", [pending], **{APPLY: "1"})
+    assert response.status_code == 302
+    assert not Execution.objects.filter(pk=pending.pk).exists()
+    assert shown_messages(response) == ["Unassigned 1 execution."]

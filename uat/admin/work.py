@@ -37,6 +37,10 @@ class EvidenceInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+def _count(executions) -> str:
+    return f"{len(executions)} execution{'' if len(executions) == 1 else 's'}"
+
+
 def _named(execution: Execution) -> str:
     return (
         f"{execution.case.key} by {execution.tester} in {execution.plan} "
@@ -115,7 +119,7 @@ class ExecutionAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
             else:
                 moves = ", ".join(f"{e.case.key} → {e.tester}" for e in moved)
                 self.message_user(
-                    request, f"Reassigned {len(moved)} executions: {moves}.", messages.SUCCESS
+                    request, f"Reassigned {_count(moved)}: {moves}.", messages.SUCCESS
                 )
                 return None
         return action_page(
@@ -150,9 +154,7 @@ class ExecutionAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                self.message_user(
-                    request, f"Unassigned {len(withdrawn)} executions.", messages.SUCCESS
-                )
+                self.message_user(request, f"Unassigned {_count(withdrawn)}.", messages.SUCCESS)
                 return None
         return action_page(
             self,
