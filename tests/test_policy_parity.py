@@ -41,7 +41,7 @@ from tests.factories import (
 )
 from tests.test_routes import ROUTES as PAGE_ROUTES
 from uat import policy
-from uat.admin.base import APPLY
+from uat.admin.base import APPLY, CONFIRM
 from uat.models import Event, Release
 
 pytestmark = pytest.mark.django_db
@@ -62,8 +62,11 @@ def world(lead, tester, beta_tester, stakeholder):
     plan.stakeholders.add(stakeholder)
     product = plan.release.product
     # A colleague in the cohort, so assigning two testers per case has work to give.
-    alpha = CohortFactory(product=product, members=[tester, UserFactory(roles=["Tester"])])
+    colleague = UserFactory(roles=["Tester"])
+    alpha = CohortFactory(product=product, members=[tester, colleague])
     plan.cohorts.add(alpha)
+    # Work nobody has started: a QA lead may reassign or unassign it.
+    pending = ExecutionFactory(plan=plan, tester=tester, cohort=alpha)
     run = ExecutionFactory(plan=plan, tester=tester, cohort=alpha, in_progress=True)
     done = ExecutionFactory(plan=plan, tester=tester, cohort=alpha, in_progress=True)
     for position in (1, 2, 3):
@@ -88,6 +91,8 @@ def world(lead, tester, beta_tester, stakeholder):
         "release": plan.release,
         "run": run,
         "done": done,
+        "pending": pending,
+        "colleague": colleague,
         "defect": defect,
         "waiver": waiver,
         "report": report,
@@ -281,10 +286,45 @@ ACTIONS: dict[str, Action] = {
             "assign_cases",
             lambda world: world["plan"],
             lambda world: {
-                APPLY: "1",
+                CONFIRM: "1",
                 "cohort": world["plan"].cohorts.get().pk,
                 "testers_per_case": 2,
             },
+        ),
+    ),
+    "reassign executions not started": Action(
+        "execution.reassigned",
+        frozenset({"lead"}),
+        lambda world, user: policy.can_manage_plan(user, world["plan"]),
+        api=api_post(
+            "execution-reassign",
+            lambda world: [],
+            lambda world, user: {
+                "executions": [world["pending"].pk],
+                "tester": world["colleague"].pk,
+            },
+        ),
+        admin=admin_action(
+            "uat.execution",
+            "reassign_executions",
+            lambda world: world["pending"],
+            lambda world: {APPLY: "1", "tester": world["colleague"].pk},
+        ),
+    ),
+    "unassign executions not started": Action(
+        "execution.unassigned",
+        frozenset({"lead"}),
+        lambda world, user: policy.can_manage_plan(user, world["plan"]),
+        api=api_post(
+            "execution-unassign",
+            lambda world: [],
+            lambda world, user: {"executions": [world["pending"].pk]},
+        ),
+        admin=admin_action(
+            "uat.execution",
+            "unassign_executions",
+            lambda world: world["pending"],
+            lambda world: {APPLY: "1"},
         ),
     ),
     "clone a plan": Action(

@@ -61,11 +61,10 @@ def account_event_record(sender, *, actor, verb: str, obj, after: dict | None, *
     )
 
 
-def events_record_many(
-    *, actor, verb: str, entries: list[tuple[models.Model, str, dict]], release: Release
-) -> list[Event]:
-    """Append one event per (object, repr, after) in a single insert: a fixed number of
-    queries however many objects a bulk change touched."""
+def events_record_many(*, actor, verb: str, entries: list[tuple], release: Release) -> list[Event]:
+    """Append one event per (object, repr, after) — or (object, repr, after, before) — in
+    a single insert: a fixed number of queries however many objects a bulk change
+    touched."""
     if not entries:
         return []
     content_type = ContentType.objects.get_for_model(entries[0][0])
@@ -77,9 +76,10 @@ def events_record_many(
             object_id=str(obj.pk),
             object_repr=text[:300],
             release=release,
+            before=before[0] if before else None,
             after=after,
         )
-        for obj, text, after in entries
+        for obj, text, after, *before in entries
     )
 
 

@@ -4,6 +4,8 @@ scope, a cohort and its members, and the input of the plan actions."""
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.models import User
+
 from .models import Case, CaseStep, Cohort, Defect, Plan, Release
 from .services import defect_record, defect_report_escaped
 
@@ -176,6 +178,28 @@ class PlanAssignForm(forms.Form):
         cohorts.queryset = plan.cohorts.order_by("name")
         if len(cohorts.queryset) == 1:
             cohorts.initial = cohorts.queryset[0].pk
+
+
+class ExecutionReassignForm(forms.Form):
+    """Whom executions nobody has started go to: one tester of their cohort, or, left
+    empty, the cohort's least-loaded testers, one execution at a time."""
+
+    tester = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label="New tester",
+        empty_label="Spread over the cohort, least-loaded first",
+        help_text="An active tester of the executions' cohort who does not hold the case yet.",
+    )
+
+    def __init__(self, *args, executions, **kwargs):
+        super().__init__(*args, **kwargs)
+        cohorts = {execution.cohort_id for execution in executions}
+        self.fields["tester"].queryset = (
+            User.objects.filter(is_active=True, memberships__cohort__in=cohorts)
+            .distinct()
+            .order_by("full_name", "email")
+        )
 
 
 class PlanCloneForm(forms.Form):

@@ -17,8 +17,9 @@ The rules (the README's roles table says the same in words):
   feedback thread, a run they watched), linked to the executions that found it: QA leads.
   Testers report their own on their executions (**record**).
 - **triage** a defect (move it along its workflow): QA leads.
-- **assign** a plan's cases, **clone** a plan, record **JUnit** results into it,
-  **invite** beta testers: QA leads.
+- **assign** a plan's cases, **reassign** or **unassign** its executions nobody has
+  started, **clone** a plan, record **JUnit** results into it, **invite** beta testers:
+  QA leads (``can_manage_plan``, ``can_invite``).
 - **request a report** of a plan: QA leads.
 - **build an evidence package** of a release: QA leads and the release's stakeholders
   (who see its audit trail and hold the stakeholder role).
@@ -55,7 +56,7 @@ REFUSALS = {
     "report_escaped_defect": "Only internal staff record defects found in production.",
     "log_defect": "Only QA leads log defects found in UAT on behalf of testers.",
     "triage": "Only QA leads move defects along their workflow.",
-    "manage_plan": "Only QA leads assign, clone and record results into plans.",
+    "manage_plan": "Only QA leads assign, reassign, clone and record results into plans.",
     "invite": "Only QA leads invite testers.",
     "request_report": "Only QA leads ask for acceptance reports.",
     "build_evidence_package": "Only QA leads and the release's stakeholders build evidence "

@@ -37,7 +37,7 @@ CHANGELIST_QUERIES = {
     "uat.environment": 8,
     "uat.event": 12,
     "uat.evidence": 8,
-    "uat.execution": 11,
+    "uat.execution": 12,  # its reassign and unassign actions ask the policy too
     # Plans and releases offer actions the policy decides (``uat.policy``), which reads
     # the lead's roles: one query more.
     "uat.plan": 11,

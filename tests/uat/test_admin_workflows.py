@@ -5,6 +5,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.html import escape
 
 from accounts.models import Role
 from tests.admin_support import admin_url, changeform_data, post_action, shown_messages
@@ -18,6 +19,7 @@ from tests.factories import (
     RequirementFactory,
     UserFactory,
 )
+from uat import services
 from uat.models import Case, CohortMembership, Defect, DefectStatus, Event, Execution, Plan
 
 
@@ -51,16 +53,26 @@ def test_assign_action_asks_for_the_cohort_first(lead_client, staffed_plan):
     assert not Execution.objects.exists()
 
 
-def test_assign_action_creates_executions_and_an_event(lead_client, lead, staffed_plan):
+def test_assign_action_previews_then_creates_executions_and_an_event(
+    lead_client, lead, tester, staffed_plan
+):
+    # Changed rule (issue 15): the first submit previews who gets what and writes
+    # nothing; the confirm writes exactly that.
     plan, cohort = staffed_plan
+    choice = {"cohort": cohort.pk, "testers_per_case": 2}
+    response = post_action(lead_client, Plan, "assign_cases", [plan], apply="1", **choice)
+    assert response.status_code == 200
+    assert not Execution.objects.exists()
+    preview = response.context["preview"]
+    second = cohort.members.exclude(pk=tester.pk).get()
+    assert preview.summary == f"Creates 6 executions: {tester} → 3, {second} → 3."
+    page = response.content.decode()
+    assert escape(preview.summary) in page
+    assert 'value="Create 6 executions"' in page
+    assert f'name="preview" value="{preview.digest}"' in page
+
     response = post_action(
-        lead_client,
-        Plan,
-        "assign_cases",
-        [plan],
-        apply="Assign",
-        cohort=cohort.pk,
-        testers_per_case=2,
+        lead_client, Plan, "assign_cases", [plan], confirm="1", preview=preview.digest, **choice
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:uat_plan_change", args=[plan.pk])
@@ -73,6 +85,36 @@ def test_assign_action_creates_executions_and_an_event(lead_client, lead, staffe
     ]
 
 
+def test_assign_action_shows_a_new_preview_when_the_plan_changed_meanwhile(
+    lead_client, staffed_plan
+):
+    plan, cohort = staffed_plan
+    choice = {"cohort": cohort.pk, "testers_per_case": 1}
+    response = post_action(lead_client, Plan, "assign_cases", [plan], apply="1", **choice)
+    digest = response.context["preview"].digest
+    plan.cases.add(CaseFactory(product=plan.release.product))
+    response = post_action(
+        lead_client, Plan, "assign_cases", [plan], confirm="1", preview=digest, **choice
+    )
+    assert response.status_code == 200
+    assert "changed since the preview" in response.context["form"].non_field_errors()[0]
+    assert response.context["preview"].count == 4
+    assert not Execution.objects.exists()
+
+
+def test_assigning_again_previews_nothing_new_without_a_confirm_button(
+    lead_client, lead, staffed_plan
+):
+    plan, cohort = staffed_plan
+    services.plan_assign(plan=plan, cohort=cohort, actor=lead)
+    response = post_action(
+        lead_client, Plan, "assign_cases", [plan], apply="1", cohort=cohort.pk, testers_per_case=1
+    )
+    assert response.context["preview"].count == 0
+    assert "Creates no executions" in response.content.decode()
+    assert 'name="confirm"' not in response.content.decode()
+
+
 def test_assign_action_shows_a_refusal_on_the_form(lead_client, staffed_plan):
     plan, cohort = staffed_plan
     response = post_action(
@@ -80,7 +122,7 @@ def test_assign_action_shows_a_refusal_on_the_form(lead_client, staffed_plan):
         Plan,
         "assign_cases",
         [plan],
-        apply="Assign",
+        apply="Preview",
         cohort=cohort.pk,
         testers_per_case=5,
     )

@@ -118,6 +118,8 @@ ReleaseFilter = related_filter("product")
 PlanFilter = related_filter("release__product")
 
 APPLY = "apply"
+# The second step of an action that shows what it would do first (``apply`` previews).
+CONFIRM = "confirm"
 
 
 def action_page(
@@ -130,11 +132,17 @@ def action_page(
     title: str,
     intro: str,
     submit_label: str,
+    selected: list | None = None,
+    items: list[str] | None = None,
+    preview=None,
 ) -> TemplateResponse:
-    """The intermediate page of an action that needs input about one selected object.
+    """The intermediate page of an action that needs input about one selected object
+    (``obj``), or about several (``selected``, with ``items`` naming each).
 
     Its form posts back to the changelist with the same action and selection plus
-    ``apply``, which tells the action to validate the form and run."""
+    ``apply``, which tells the action to validate the form and run — or, with a
+    ``preview`` (an ``AssignmentPreview``), to show what it would do, which ``confirm``
+    then does."""
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": title,
@@ -142,6 +150,10 @@ def action_page(
         "submit_label": submit_label,
         "opts": modeladmin.opts,
         "object": obj,
+        "selected": selected if selected is not None else [obj.pk],
+        "items": items or [],
+        "preview": preview,
+        "confirm": CONFIRM,
         "form": form,
         "action": action,
         "apply": APPLY,

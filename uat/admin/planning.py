@@ -25,8 +25,15 @@ from ..policy import (
     can_manage_plan,
     can_request_report,
 )
-from ..services import plan_assign, plan_clone, signoff_role_configure, signoff_role_remove
-from .base import APPLY, GreenlightAdmin, PlanFilter, ReleaseFilter, action_page
+from ..services import (
+    AssignmentPreviewChanged,
+    plan_assign,
+    plan_assign_preview,
+    plan_clone,
+    signoff_role_configure,
+    signoff_role_remove,
+)
+from .base import APPLY, CONFIRM, GreenlightAdmin, PlanFilter, ReleaseFilter, action_page
 
 BOTH_PAGES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
@@ -154,38 +161,46 @@ class PlanAdmin(GreenlightAdmin):
         location=BOTH_PAGES,
     )
     def assign_cases(self, request, queryset):
-        """Assign the plan's ready cases to the testers of one of its cohorts."""
+        """Assign the plan's ready cases to the testers of one of its cohorts: first a
+        preview of who gets what, then, on confirm, exactly that."""
         plan = _one_plan(self, request, queryset)
         if plan is None:
             return None
-        form = PlanAssignForm(request.POST if APPLY in request.POST else None, plan=plan)
+        confirmed = CONFIRM in request.POST
+        submitted = confirmed or APPLY in request.POST
+        form = PlanAssignForm(request.POST if submitted else None, plan=plan)
+        preview = None
         if form.is_valid():
             cohort = form.cleaned_data["cohort"]
+            choice = {
+                "plan": plan,
+                "cohort": cohort,
+                "actor": request.user,
+                "testers_per_case": form.cleaned_data["testers_per_case"],
+            }
             try:
-                created = plan_assign(
-                    plan=plan,
-                    cohort=cohort,
-                    actor=request.user,
-                    testers_per_case=form.cleaned_data["testers_per_case"],
-                )
+                if confirmed:
+                    created = plan_assign(**choice, expected=request.POST.get("preview", ""))
+                else:
+                    preview = plan_assign_preview(**choice)
+            except AssignmentPreviewChanged as changed:
+                form.add_error(None, changed)
+                preview = changed.preview
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                if created:
+                if confirmed:
                     cases = len({execution.case_id for execution in created})
                     self.message_user(
                         request,
                         f"Assigned {cases} cases of {plan} to {cohort.name}: "
-                        f"{len(created)} executions.",
-                        messages.SUCCESS,
+                        f"{len(created)} executions."
+                        if created
+                        else f"Nothing new to assign: {cohort.name}'s testers already "
+                        "hold these cases.",
+                        messages.SUCCESS if created else messages.INFO,
                     )
-                else:
-                    self.message_user(
-                        request,
-                        f"Nothing new to assign: {cohort.name}'s testers already hold these cases.",
-                        messages.INFO,
-                    )
-                return HttpResponseRedirect(reverse("admin:uat_plan_change", args=[plan.pk]))
+                    return HttpResponseRedirect(reverse("admin:uat_plan_change", args=[plan.pk]))
         return action_page(
             self,
             request,
@@ -193,10 +208,13 @@ class PlanAdmin(GreenlightAdmin):
             action="assign_cases",
             form=form,
             title=f"Assign cases of {plan}",
-            intro="Each ready case in the plan's scope goes to the cohort's active testers in "
-            "turn. Testers who already hold a case are skipped, so assigning again only "
-            "fills the gaps.",
-            submit_label="Assign",
+            intro="Each ready case in the plan's scope needs as many of the cohort's testers "
+            "as you choose. Only what is missing is assigned, each time to the tester with "
+            "the fewest executions in the plan, so assigning again after adding a case or a "
+            "tester creates only the new work. Preview first: nothing is written until you "
+            "confirm.",
+            submit_label="Preview",
+            preview=preview,
         )
 
     @admin.action(

@@ -1,15 +1,25 @@
 """The work of UAT: executions with their step results and evidence, and defects."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..audit import edit_record
-from ..forms import DefectAdminForm
+from ..forms import DefectAdminForm, ExecutionReassignForm
 from ..models import Defect, DefectStatus, Evidence, Execution, StepResult
-from ..services import defect_transition
-from .base import GreenlightAdmin, PlanFilter, ReadOnlyAdminMixin, ReadOnlyInline, ReleaseFilter
+from ..policy import can_manage_plan
+from ..services import defect_transition, execution_reassign, execution_unassign
+from .base import (
+    APPLY,
+    GreenlightAdmin,
+    PlanFilter,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    ReleaseFilter,
+    action_page,
+)
 from .library import export_defects_xlsx, export_executions_xlsx
 
 
@@ -27,10 +37,22 @@ class EvidenceInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+def _count(executions) -> str:
+    return f"{len(executions)} execution{'' if len(executions) == 1 else 's'}"
+
+
+def _named(execution: Execution) -> str:
+    return (
+        f"{execution.case.key} by {execution.tester} in {execution.plan} "
+        f"({execution.get_status_display()})"
+    )
+
+
 @admin.register(Execution)
 class ExecutionAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
     """Executions are assigned by the plan action, recorded by testers and queued as
-    retests by a fixed defect, each through its service; here they are for reading."""
+    retests by a fixed defect, each through its service; here they are for reading, and
+    those nobody has started yet can be reassigned or unassigned (actions)."""
 
     list_display = (
         "case",
@@ -47,7 +69,7 @@ class ExecutionAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
     list_select_related = ("plan__release__product", "case", "tester", "cohort")
     date_hierarchy = "created_at"
     inlines = (StepResultInline, EvidenceInline)
-    actions = (export_executions_xlsx,)
+    actions = ("reassign_executions", "unassign_executions", export_executions_xlsx)
     fields = (
         ("plan", "cohort"),
         ("case", "case_version"),
@@ -65,6 +87,92 @@ class ExecutionAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
     @admin.display(description="retest of", ordering="retest_of")
     def retest_of_number(self, execution: Execution) -> str:
         return f"#{execution.retest_of_id}" if execution.retest_of_id else ""
+
+    def has_manage_plan_permission(self, request) -> bool:
+        return can_manage_plan(request.user)
+
+    def _selection(self, queryset) -> list[Execution]:
+        return list(
+            queryset.select_related("plan__release__product", "case", "tester", "cohort").order_by(
+                "plan_id", "case__key", "pk"
+            )
+        )
+
+    @admin.action(
+        permissions=["manage_plan"],
+        description="Reassign to another tester (not started yet)",
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def reassign_executions(self, request, queryset):
+        """Give the selected executions, none started yet, to another tester of their
+        cohort, or spread them over it: when a tester leaves, say."""
+        executions = self._selection(queryset)
+        submitted = request.POST if APPLY in request.POST else None
+        form = ExecutionReassignForm(submitted, executions=executions)
+        if form.is_valid():
+            try:
+                moved = execution_reassign(
+                    executions=executions, actor=request.user, tester=form.cleaned_data["tester"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                moves = ", ".join(f"{e.case.key} → {e.tester}" for e in moved)
+                self.message_user(
+                    request, f"Reassigned {_count(moved)}: {moves}.", messages.SUCCESS
+                )
+                return None
+        return action_page(
+            self,
+            request,
+            obj=None,
+            selected=[execution.pk for execution in executions],
+            items=[
+                f"{e.case.key} by {e.tester} in {e.plan} ({e.get_status_display()})"
+                for e in executions
+            ],
+            action="reassign_executions",
+            form=form,
+            title="Reassign executions",
+            intro="Only executions nobody has started (not run, no step, evidence or defect "
+            "recorded) can move; a tester never gets a case they already hold in the plan.",
+            submit_label="Reassign",
+        )
+
+    @admin.action(
+        permissions=["manage_plan"],
+        description="Unassign (not started yet)",
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def unassign_executions(self, request, queryset):
+        """Withdraw the selected executions, none started yet, after a confirmation."""
+        executions = self._selection(queryset)
+        form = forms.Form(request.POST if APPLY in request.POST else None)
+        if form.is_valid():
+            try:
+                withdrawn = execution_unassign(executions=executions, actor=request.user)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                self.message_user(request, f"Unassigned {_count(withdrawn)}.", messages.SUCCESS)
+                return None
+        return action_page(
+            self,
+            request,
+            obj=None,
+            selected=[execution.pk for execution in executions],
+            items=[
+                f"{e.case.key} by {e.tester} in {e.plan} ({e.get_status_display()})"
+                for e in executions
+            ],
+            action="unassign_executions",
+            form=form,
+            title="Unassign executions",
+            intro="These executions are removed: nobody has started them, so no result is "
+            "lost, and the audit trail keeps what was assigned to whom. A retest is "
+            "reassigned, not unassigned. Assigning the plan again fills the cases anew.",
+            submit_label="Unassign",
+        )
 
 
 @admin.register(StepResult)

@@ -35,6 +35,17 @@ class ExecutionQuerySet(models.QuerySet):
     def pending(self) -> "ExecutionQuerySet":
         return self.filter(status__in=[ExecutionStatus.PENDING, ExecutionStatus.IN_PROGRESS])
 
+    def not_started(self) -> "ExecutionQuerySet":
+        """Work nobody has begun: pending, with no step result, evidence or defect. Only
+        these may be reassigned or unassigned (``uat/services/assignments.py``)."""
+        return self.filter(
+            status=ExecutionStatus.PENDING,
+            started_at__isnull=True,
+            step_results__isnull=True,
+            evidence__isnull=True,
+            defects__isnull=True,
+        )
+
     def finished(self) -> "ExecutionQuerySet":
         return self.filter(status__in=FINAL_STATUSES)
 

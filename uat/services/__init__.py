@@ -3,6 +3,14 @@ commands and tasks all call these. Each runs in one transaction, writes its audi
 it, and refuses invalid input with a ``ValidationError`` whose message a user can act on.
 """
 
+from .assignments import (
+    AssignmentPreview,
+    AssignmentPreviewChanged,
+    execution_reassign,
+    execution_unassign,
+    plan_assign,
+    plan_assign_preview,
+)
 from .cases import case_version_record
 from .defects import (
     defect_record,
@@ -20,11 +28,13 @@ from .invitations import (
     invitation_problem,
     invitation_send,
 )
-from .plans import plan_assign, plan_clone
+from .plans import plan_clone
 from .signers import signoff_role_configure, signoff_role_remove
 from .waivers import waiver_expiry_problem, waiver_grant, waiver_revoke
 
 __all__ = [
+    "AssignmentPreview",
+    "AssignmentPreviewChanged",
     "ConcurrentEditError",
     "case_version_record",
     "defect_record",
@@ -33,14 +43,17 @@ __all__ = [
     "defect_retests_queue",
     "defect_transition",
     "evidence_attach",
+    "execution_reassign",
     "execution_record",
     "execution_step_record",
+    "execution_unassign",
     "invitation_accept",
     "invitation_find",
     "invitation_link",
     "invitation_problem",
     "invitation_send",
     "plan_assign",
+    "plan_assign_preview",
     "plan_clone",
     "signoff_role_configure",
     "signoff_role_remove",

@@ -74,11 +74,44 @@ class PlanAssignSerializer(serializers.Serializer):
         help_text="Leave out to assign every ready case in scope.",
     )
     testers_per_case = serializers.IntegerField(min_value=1, max_value=1000, default=1)
+    dry_run = serializers.BooleanField(
+        default=False,
+        help_text="Only say what would be created (200), writing nothing.",
+    )
+    preview = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="The ``preview`` of a dry run: refuses (400) when what would be created "
+        "now differs from it.",
+    )
+
+
+class PlanAssignTesterSerializer(serializers.Serializer):
+    tester = serializers.IntegerField()
+    email = serializers.EmailField()
+    executions = serializers.IntegerField()
+
+
+class PlanAssignCaseSerializer(serializers.Serializer):
+    case = serializers.IntegerField()
+    key = serializers.CharField()
+    testers = serializers.ListField(child=serializers.IntegerField())
 
 
 class PlanAssignResultSerializer(serializers.Serializer):
-    executions = serializers.ListField(child=serializers.IntegerField())
-    created = serializers.IntegerField()
+    executions = serializers.ListField(
+        child=serializers.IntegerField(), help_text="The executions created (none on a dry run)."
+    )
+    created = serializers.IntegerField(help_text="How many are (or would be) created.")
+    dry_run = serializers.BooleanField()
+    summary = serializers.CharField()
+    preview = serializers.CharField(help_text="Send it back to create exactly this.")
+    already_held = serializers.IntegerField(
+        required=False, help_text="Dry run: cases already held by enough of the cohort's testers."
+    )
+    by_tester = PlanAssignTesterSerializer(many=True)
+    cases = PlanAssignCaseSerializer(many=True)
 
 
 class PlanCloneSerializer(serializers.Serializer):

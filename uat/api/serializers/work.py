@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from accounts.models import User
+
 from ...models import (
     CaseVersion,
     Defect,
@@ -75,6 +77,39 @@ class StepRecordSerializer(serializers.Serializer):
         required=False,
         help_text="The lock_version you read; a newer save answers 409 with the current state.",
     )
+
+
+class ExecutionUnassignSerializer(serializers.Serializer):
+    executions = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=Execution.objects.all(),
+        allow_empty=False,
+        help_text="Executions nobody has started yet (pending, no step, evidence or defect).",
+    )
+
+
+class ExecutionReassignSerializer(ExecutionUnassignSerializer):
+    tester = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="An active tester of the executions' cohort; leave out to spread them over "
+        "the cohort, least-loaded first.",
+    )
+
+
+class ExecutionMovedSerializer(serializers.Serializer):
+    execution = serializers.IntegerField()
+    case_key = serializers.CharField()
+    tester = serializers.IntegerField()
+
+
+class ExecutionReassignResultSerializer(serializers.Serializer):
+    reassigned = ExecutionMovedSerializer(many=True)
+
+
+class ExecutionUnassignResultSerializer(serializers.Serializer):
+    unassigned = serializers.ListField(child=serializers.IntegerField())
 
 
 class ExecutionFinishSerializer(serializers.Serializer):

@@ -10,7 +10,14 @@ from rest_framework.response import Response
 from ...junit import plan_junit_record
 from ...models import Cohort, Plan
 from ...policy import can_configure_signoffs, can_manage_plan
-from ...services import plan_assign, plan_clone, signoff_role_configure, signoff_role_remove
+from ...services import (
+    AssignmentPreview,
+    plan_assign,
+    plan_assign_preview,
+    plan_clone,
+    signoff_role_configure,
+    signoff_role_remove,
+)
 from ..scopes import cohorts_of
 from ..serializers.planning import (
     CohortSerializer,
@@ -48,23 +55,45 @@ class PlanViewSet(WriteViewSet):
             serializer.validated_data["owner"] = self.request.user
         super().perform_create(serializer)
 
-    @extend_schema(request=PlanAssignSerializer, responses={201: PlanAssignResultSerializer})
+    @extend_schema(
+        request=PlanAssignSerializer,
+        responses={200: PlanAssignResultSerializer, 201: PlanAssignResultSerializer},
+    )
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
-        """Assign the plan's ready cases (or the given ones) to a cohort's testers, round
-        robin; testers already holding a case are skipped."""
+        """Assign the plan's ready cases (or the given ones) to a cohort's testers: each
+        case needs ``testers_per_case`` of them, only the missing ones are assigned, each
+        to the tester with the fewest executions in the plan. ``dry_run`` answers what
+        would be created (200) and writes nothing; send its ``preview`` back to create
+        exactly that (a 400 if the plan changed meanwhile)."""
         plan = self.get_object()
         data = PlanAssignSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        created = plan_assign(
+        choice = {
+            "plan": plan,
+            "cohort": data.validated_data["cohort"],
+            "cases": data.validated_data.get("cases"),
+            "testers_per_case": data.validated_data["testers_per_case"],
+            "actor": request.user,
+        }
+        if data.validated_data["dry_run"]:
+            preview = plan_assign_preview(**choice)
+            body = {"executions": [], "created": preview.count, "dry_run": True}
+            return Response({**body, **preview.as_dict()})
+        created = plan_assign(**choice, expected=data.validated_data.get("preview", ""))
+        done = AssignmentPreview(
             plan=plan,
-            cohort=data.validated_data["cohort"],
-            cases=data.validated_data.get("cases"),
-            testers_per_case=data.validated_data["testers_per_case"],
-            actor=request.user,
-        )
-        body = {"executions": [execution.pk for execution in created], "created": len(created)}
-        return Response(body, status=status.HTTP_201_CREATED)
+            cohort=choice["cohort"],
+            testers_per_case=choice["testers_per_case"],
+            assignments=[(execution.case, execution.tester) for execution in created],
+        ).as_dict()
+        done.pop("already_held")
+        body = {
+            "executions": [execution.pk for execution in created],
+            "created": len(created),
+            "dry_run": False,
+        }
+        return Response({**body, **done}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PlanCloneSerializer, responses={201: PlanSerializer})
     @action(detail=True, methods=["post"])

@@ -8,14 +8,16 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from ...models import Defect, Execution
-from ...policy import can_record, can_report_escaped_defect, can_triage
+from ...policy import can_manage_plan, can_record, can_report_escaped_defect, can_triage
 from ...services import (
     ConcurrentEditError,
     defect_report,
     defect_report_escaped,
     defect_transition,
+    execution_reassign,
     execution_record,
     execution_step_record,
+    execution_unassign,
 )
 from ...tables import DEFECTS, EXECUTIONS, table_file
 from ..errors import conflict_response
@@ -32,7 +34,11 @@ from ..serializers.work import (
     DefectTransitionSerializer,
     EscapedDefectSerializer,
     ExecutionFinishSerializer,
+    ExecutionReassignResultSerializer,
+    ExecutionReassignSerializer,
     ExecutionSerializer,
+    ExecutionUnassignResultSerializer,
+    ExecutionUnassignSerializer,
     StepRecordSerializer,
 )
 from .base import AuditedWrites, ReadViewSet
@@ -61,7 +67,13 @@ class ExecutionViewSet(ReadViewSet):
         "is_latest",
     ]
     ordering_fields = ["created_at", "updated_at", "finished_at", "status"]
-    action_permissions = {"steps": can_record, "finish": can_record, "defects": can_record}
+    action_permissions = {
+        "steps": can_record,
+        "finish": can_record,
+        "defects": can_record,
+        "reassign": can_manage_plan,
+        "unassign": can_manage_plan,
+    }
 
     def scope(self, queryset):
         return queryset.visible_to(self.request.user)
@@ -77,6 +89,49 @@ class ExecutionViewSet(ReadViewSet):
         fmt = requested_format(request)
         executions = self.filter_queryset(self.get_queryset())
         return file_response(table_file(EXECUTIONS, executions, fmt), "executions", fmt)
+
+    def _chosen(self, executions: list[Execution]) -> list[Execution]:
+        """The chosen executions the caller sees; one they do not is no such execution."""
+        ids = {execution.pk for execution in executions}
+        seen = set(self.get_queryset().filter(pk__in=ids).values_list("pk", flat=True))
+        if unseen := sorted(ids - seen):
+            raise ValidationError(
+                {"executions": [f"No such execution: {', '.join(map(str, unseen))}."]}
+            )
+        return executions
+
+    @extend_schema(
+        request=ExecutionReassignSerializer, responses={200: ExecutionReassignResultSerializer}
+    )
+    @action(detail=False, methods=["post"])
+    def reassign(self, request):
+        """Give executions nobody has started yet to another tester of their cohort, or
+        spread them over it (least-loaded first): when a tester leaves, say. QA leads;
+        refused as a whole (400) when one was started. Audited per execution."""
+        data = ExecutionReassignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        moved = execution_reassign(
+            executions=self._chosen(data.validated_data["executions"]),
+            actor=request.user,
+            tester=data.validated_data.get("tester"),
+        )
+        rows = [{"execution": e.pk, "case_key": e.case.key, "tester": e.tester_id} for e in moved]
+        return Response({"reassigned": rows})
+
+    @extend_schema(
+        request=ExecutionUnassignSerializer, responses={200: ExecutionUnassignResultSerializer}
+    )
+    @action(detail=False, methods=["post"])
+    def unassign(self, request):
+        """Withdraw executions nobody has started yet: they are deleted (no result is
+        lost; the audit trail keeps what was assigned). A retest is refused: reassign it.
+        QA leads; refused as a whole (400) when one was started."""
+        data = ExecutionUnassignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        withdrawn = execution_unassign(
+            executions=self._chosen(data.validated_data["executions"]), actor=request.user
+        )
+        return Response({"unassigned": sorted(withdrawn)})
 
     def _current(self, execution: Execution) -> dict:
         return ExecutionSerializer(self.get_queryset().get(pk=execution.pk)).data
