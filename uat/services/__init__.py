@@ -11,6 +11,7 @@ from .defects import (
     defect_retests_queue,
     defect_transition,
 )
+from .drafts import execution_drafts_save
 from .errors import ConcurrentEditError
 from .executions import evidence_attach, execution_record, execution_step_record
 from .invitations import (
@@ -33,6 +34,7 @@ __all__ = [
     "defect_retests_queue",
     "defect_transition",
     "evidence_attach",
+    "execution_drafts_save",
     "execution_record",
     "execution_step_record",
     "invitation_accept",
