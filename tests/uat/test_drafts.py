@@ -262,3 +262,15 @@ def test_a_draft_is_the_testers_own(client, tester, run):
     type(run).objects.filter(pk=run.pk).update(tester=colleague)
     client.force_login(colleague)
     assert box(client.get(page_url(run)), "notes") == ""
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+@pytest.mark.parametrize("position", [0, 9])
+def test_marking_a_step_the_case_lacks_is_a_400_that_keeps_the_texts(
+    client, tester, run, headers, position
+):
+    client.force_login(tester)
+    data = typed(run, mark=f"{position}:passed", notes="Kept anyway")
+    response = client.post(page_url(run), data, **headers)
+    assert response.status_code == 400
+    assert box(client.get(page_url(run)), "notes") == "Kept anyway"

@@ -242,6 +242,8 @@ def _mark(request, execution: Execution):
     if not position_text.isdigit():
         return HttpResponseBadRequest("Which step?")
     position = int(position_text)
+    if not 1 <= position <= execution.case_version.step_count:
+        return HttpResponseBadRequest(f"This case has no step {position}.")
     actual = request.POST.get(f"actual_{position}", "")
     is_htmx = bool(request.headers.get("HX-Request"))
     try:
