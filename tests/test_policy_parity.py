@@ -452,6 +452,8 @@ PROMOTE_ALLOWED = frozenset({"lead", "pipeline"})
 
 # Routes and admin actions that are not workflow actions, and why.
 NOT_WORKFLOW_PAGES = {
+    # Asks policy.can_record like recording a step; tests/uat/test_drafts.py holds it.
+    "uat:execution_draft": "a draft is not a record: it writes no audit event",
     "accounts:logout": "everyone signs themself out",
     "accounts:two_factor_backup_codes_regenerate": "everyone manages their own sign-in",
     "accounts:two_factor_disable": "everyone manages their own sign-in",

@@ -91,6 +91,10 @@ ROUTES: dict[str, Rule] = {
     "uat:inbox": Rule(expect(lead=200, tester=200, beta_tester=200, stakeholder=200)),
     "uat:next_case": Rule(expect(lead=302, tester=302, beta_tester=302, stakeholder=302)),
     "uat:execution": Rule(expect(lead=200, tester=200, stakeholder=200), kwargs=run),
+    # Posted empty without htmx, the draft endpoint goes back to the page.
+    "uat:execution_draft": Rule(
+        expect(lead=403, tester=302, stakeholder=403), kwargs=run, method="post"
+    ),
     "uat:evidence_upload": Rule(
         expect(lead=403, tester=302, stakeholder=403), kwargs=run, method="post"
     ),

@@ -77,14 +77,14 @@ def test_invite_execute_fail_report_fix_retest_verify(new_page, live_server, art
     page.locator("#step-1 .badge", has_text="Passed").wait_for()
     page.get_by_label("Actual result").nth(1).fill("The quote total shows 0.00 EUR")
     page.locator("#step-2").get_by_role("button", name="Failed").click()
-    page.locator("#step-2").get_by_role("link", name="Report defect").wait_for()
+    page.locator("#step-2").get_by_role("button", name="Report defect").wait_for()
     page.get_by_text("result so far:").wait_for()
     snap(page, artifacts, "04-execution-failed-step")
 
     # Report the defect with a screenshot of the failing page.
     screenshot = artifacts / "journey-evidence.png"
     page.screenshot(path=screenshot)
-    page.locator("#step-2").get_by_role("link", name="Report defect").click()
+    page.locator("#step-2").get_by_role("button", name="Report defect").click()
     assert "The quote total shows 0.00 EUR" in page.get_by_label("Steps to reproduce").input_value()
     page.get_by_label("Severity").select_option("major")
     page.get_by_label("Screenshot or file (optional)").set_input_files(screenshot)

@@ -18,8 +18,9 @@ pytestmark = pytest.mark.django_db
 # session, user, membership check, paginator count, page, the page's case versions,
 # counts by plan, roles (nav)
 INBOX_QUERIES = 8
-# session, user, roles (nav), execution, step results, evidence, defects
-EXECUTION_QUERIES = 7
+# session, user, roles (nav), execution, step results, evidence, defects, and the
+# tester's drafts (what they typed and did not save yet, restored in the text boxes)
+EXECUTION_QUERIES = 8
 
 
 def queries(client, url) -> int:

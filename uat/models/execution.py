@@ -368,6 +368,48 @@ class StepResult(models.Model):
         return f"step {self.position}: {self.get_status_display()}"
 
 
+class ExecutionDraftQuerySet(models.QuerySet):
+    def texts_of(self, execution: Execution, author) -> dict[str, str]:
+        """The author's drafts of ``execution``: form field name → text."""
+        return dict(self.filter(execution=execution, author=author).values_list("field", "text"))
+
+
+class ExecutionDraft(models.Model):
+    """Text a tester typed on an execution page and has not saved as a result yet: an
+    actual result of a step not (re)marked, or the run's note before finishing. Kept as
+    they type, and on every post from the page, so an upload, a detour to report a
+    defect, a plain form post or a refused save never throws it away.
+
+    Not a record: no audit event, never read by the tallies, the fingerprint or the
+    report. Marking the step (or finishing the run) clears it. ``field`` is the name of
+    the form field it restores: ``notes`` or ``actual_<step>``."""
+
+    NOTES = "notes"
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="drafts")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=20)
+    text = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ExecutionDraftQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["execution_id", "field"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["execution", "author", "field"], name="executiondraft_one_per_field"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"draft of {self.field}"
+
+    @staticmethod
+    def step_field(position: int) -> str:
+        return f"actual_{position}"
+
+
 def evidence_path(instance: "Evidence", filename: str) -> str:
     # Never trust the uploaded name on disk: a random name keeps the original extension out
     # of reach of path tricks; the original name is kept in a field for display.

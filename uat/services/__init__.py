@@ -19,6 +19,7 @@ from .defects import (
     defect_retests_queue,
     defect_transition,
 )
+from .drafts import execution_drafts_save
 from .errors import ConcurrentEditError
 from .executions import evidence_attach, execution_record, execution_step_record
 from .invitations import (
@@ -43,6 +44,7 @@ __all__ = [
     "defect_retests_queue",
     "defect_transition",
     "evidence_attach",
+    "execution_drafts_save",
     "execution_reassign",
     "execution_record",
     "execution_step_record",

@@ -16,11 +16,13 @@ from ..models import (
     Defect,
     Evidence,
     Execution,
+    ExecutionDraft,
     ExecutionStatus,
     StepResult,
     StepStatus,
 )
 from ..policy import can_record, policy_require
+from .drafts import drafts_clear
 from .errors import ConcurrentEditError
 
 
@@ -78,6 +80,7 @@ def execution_step_record(
         previous.status, previous.actual_result = status, actual_result
         previous.save(update_fields=["status", "actual_result", "recorded_at"])
         result = previous
+    drafts_clear(execution, [ExecutionDraft.step_field(position)])
     event_record(
         actor=actor,
         verb="execution.step_recorded",
@@ -144,6 +147,7 @@ def execution_record(
         # A failed retest still shows the defect: link it, so the next fix retests it.
         for defect in Defect.objects.filter(executions=execution.retest_of_id):
             defect.executions.add(execution)
+    drafts_clear(execution)
     event_record(
         actor=actor,
         verb="execution.recorded",

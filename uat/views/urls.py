@@ -10,6 +10,7 @@ urlpatterns = [
     path("work/", work.inbox, name="inbox"),
     path("work/next/", work.next_case, name="next_case"),
     path("executions/<uuid:uuid>/", work.execution_page, name="execution"),
+    path("executions/<uuid:uuid>/draft/", work.execution_draft, name="execution_draft"),
     path("executions/<uuid:uuid>/evidence/", work.evidence_upload, name="evidence_upload"),
     path(
         "executions/<uuid:uuid>/evidence/<int:pk>/",

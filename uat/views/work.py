@@ -1,5 +1,10 @@
 """The tester's inbox and the execution page: mark steps (with htmx, or plain form posts
-when JavaScript is off), finish with a note, attach evidence, go on to the next case."""
+when JavaScript is off), finish with a note, attach evidence, go on to the next case.
+
+Nothing typed on the page is lost: every post from it carries all its texts (the
+actual results and the note) and keeps them as drafts before anything else can fail or
+take the tester away; with JavaScript they are kept as they type too. The page shows
+the drafts in place of what is saved, and beside it where the two differ."""
 
 import time
 
@@ -10,15 +15,17 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from .. import services
 from ..downloads import download_filename_of
-from ..models import FINAL_STATUSES, Execution, ExecutionStatus, StepStatus
+from ..models import FINAL_STATUSES, Execution, ExecutionDraft, ExecutionStatus, StepStatus
+from ..services.drafts import draft_fields
 from .access import execution_for, own_execution_for, require_member
 
 PAGE_SIZE = 50
@@ -89,35 +96,73 @@ def _seconds_since(token: str) -> int | None:
     return max(0, min(int(time.time()) - int(opened), MAX_SESSION_SECONDS))
 
 
-def _steps(execution: Execution, errors: dict | None = None, typed: dict | None = None):
+def _typed(saved: str, draft: str | None) -> dict:
+    """What a text box shows: the draft when there is one, else what is saved; and
+    whether the two differ (the page then shows what is saved beside it)."""
+    return {
+        "text": saved if draft is None else draft,
+        "saved": saved,
+        "unsaved": draft is not None and draft.strip() != saved,
+    }
+
+
+def _steps(execution: Execution, errors: dict, drafts: dict):
     recorded = {result.position: result for result in execution.step_results.all()}
     steps = []
     for position, step in enumerate(execution.case_version.steps, start=1):
         result = recorded.get(position)
+        actual = _typed(
+            result.actual_result if result else "", drafts.get(ExecutionDraft.step_field(position))
+        )
+        # What is saved shows beside the box only where there is a result to show.
+        actual["beside"] = result is not None and actual["unsaved"]
         steps.append(
             {
                 "position": position,
                 "action": step["action"],
                 "expected": step["expected"],
                 "result": result,
-                "actual": (typed or {}).get(position, result.actual_result if result else ""),
-                "errors": (errors or {}).get(position, []),
+                "actual": actual,
+                "errors": errors.get(position, []),
             }
         )
     return steps
 
 
-def _context(request, execution: Execution, **extra) -> dict:
-    steps = extra.pop("steps", None) or _steps(execution)
+def _posted_texts(request, execution: Execution) -> dict[str, str]:
+    """The texts of the execution form this post carries."""
+    return {name: request.POST[name] for name in draft_fields(execution) if name in request.POST}
+
+
+def _keep_typed(request, execution: Execution) -> None:
+    """Keep every text this post carries as a draft, before what it asks for can fail or
+    take the tester elsewhere. A finished run has no text boxes left to restore."""
+    texts = _posted_texts(request, execution)
+    if texts and not execution.is_finished:
+        services.execution_drafts_save(execution=execution, actor=request.user, texts=texts)
+
+
+def _context(request, execution: Execution, errors=None, **extra) -> dict:
+    is_owner = execution.tester_id == request.user.pk
+    can_edit = is_owner and not execution.is_finished
+    if can_edit:  # one query, only on the tester's own open run
+        drafts = ExecutionDraft.objects.texts_of(execution, request.user)
+    elif is_owner and request.method == "POST":
+        # Finished meanwhile (in another tab): what they typed is shown, to copy.
+        drafts = _posted_texts(request, execution)
+    else:
+        drafts = {}
+    steps = _steps(execution, errors or {}, drafts)
     marked = [step["result"].status for step in steps if step["result"]]
     return {
         "execution": execution,
         "version": execution.case_version,
         "steps": steps,
+        "notes": _typed(execution.notes, drafts.get(ExecutionDraft.NOTES)),
         "implied": Execution.result_from_steps(marked),
         "marked": len(marked),
-        "can_edit": execution.tester_id == request.user.pk and not execution.is_finished,
-        "is_owner": execution.tester_id == request.user.pk,
+        "can_edit": can_edit,
+        "is_owner": is_owner,
         "opened": _opened_token(request),
         "evidence": list(execution.evidence.all()),
         "defects": list(execution.defects.all()),
@@ -139,11 +184,40 @@ def execution_page(request, uuid):
     if request.method != "POST":
         return _page(request, execution_for(request.user, uuid))
     execution = own_execution_for(request.user, uuid)
+    _keep_typed(request, execution)
     if "mark" in request.POST:
         return _mark(request, execution)
     if "finish" in request.POST:
         return _finish(request, execution)
+    # The page's ways out are buttons of its form, so they keep what was typed first.
+    if request.POST.get("report_defect", "").isdigit():
+        url = reverse("uat:defect_new", args=[execution.uuid])
+        return redirect(f"{url}?{_query(step=request.POST['report_defect'])}")
+    if "next" in request.POST:
+        return redirect("uat:next_case")
     return HttpResponseBadRequest("Nothing to save.")
+
+
+@login_required
+@require_POST
+def execution_draft(request, uuid):
+    """Keep what the tester is typing (htmx, as they type): the actual results and the
+    note, restored whenever the page is shown again, until the step is marked or the
+    run finished."""
+    execution = own_execution_for(request.user, uuid)
+    texts = _posted_texts(request, execution)
+    try:
+        services.execution_drafts_save(execution=execution, actor=request.user, texts=texts)
+    except ValidationError as error:
+        if request.headers.get("HX-Request"):
+            return HttpResponse(" ".join(error.messages), status=409, content_type="text/plain")
+        messages.error(request, " ".join(error.messages))
+    else:
+        if request.headers.get("HX-Request"):
+            context = {"saved_at": timezone.localtime()}
+            return render(request, "uat/execution.html#draft-status", context)
+        messages.success(request, "Draft saved.")
+    return redirect(reverse("uat:execution", args=[execution.uuid]) + "#execution-form")
 
 
 def _lock_version(request) -> int | None:
@@ -168,6 +242,8 @@ def _mark(request, execution: Execution):
     if not position_text.isdigit():
         return HttpResponseBadRequest("Which step?")
     position = int(position_text)
+    if not 1 <= position <= execution.case_version.step_count:
+        return HttpResponseBadRequest(f"This case has no step {position}.")
     actual = request.POST.get(f"actual_{position}", "")
     is_htmx = bool(request.headers.get("HX-Request"))
     try:
@@ -182,11 +258,11 @@ def _mark(request, execution: Execution):
     except services.ConcurrentEditError as conflict:
         return _conflict(request, conflict.current, conflict)
     except ValidationError as error:
-        steps = _steps(execution, errors={position: error.messages}, typed={position: actual})
+        context = _context(request, execution, errors={position: error.messages})
         if is_htmx:
-            context = _context(request, execution, steps=steps, step=steps[position - 1])
+            context["step"] = context["steps"][position - 1]
             return render(request, "uat/execution.html#step-saved", context)
-        return _page(request, execution, status=400, steps=steps)
+        return _page(request, execution, status=400, errors={position: error.messages})
     if is_htmx:
         context = _context(request, execution, focus=True)
         context["step"] = context["steps"][position - 1]
@@ -224,6 +300,7 @@ def _finish(request, execution: Execution):
 def evidence_upload(request, uuid):
     """Attach a screenshot or file to the tester's own execution."""
     execution = own_execution_for(request.user, uuid)
+    _keep_typed(request, execution)
     upload = request.FILES.get("file")
     step = request.POST.get("step_position", "")
     if upload is None:
