@@ -104,6 +104,9 @@ def test_invite_execute_fail_report_fix_retest_verify(new_page, live_server, art
     lead_page.get_by_role("link", name="Defect triage").click()
     lead_page.get_by_role("link", name=re.compile(defect.reference)).click()
     lead_page.get_by_role("button", name="Mark confirmed").click()
+    lead_page.get_by_text(f"{defect.reference} is now confirmed.").wait_for()
+    # The UAT environment still runs the build that failed: the lead names the fix's.
+    lead_page.get_by_label("Fixed in build").fill("journey-fix-1")
     lead_page.get_by_role("button", name="Mark fixed").click()
     lead_page.get_by_text(f"{defect.reference} is now fixed.").wait_for()
     snap(lead_page, artifacts, "07-lead-marks-fixed")

@@ -130,8 +130,10 @@ def action_page(
     title: str,
     intro: str,
     submit_label: str,
+    selected=None,
 ) -> TemplateResponse:
-    """The intermediate page of an action that needs input about one selected object.
+    """The intermediate page of an action that needs input about one selected object
+    (or about each of ``selected``, which it names).
 
     Its form posts back to the changelist with the same action and selection plus
     ``apply``, which tells the action to validate the form and run."""
@@ -142,6 +144,7 @@ def action_page(
         "submit_label": submit_label,
         "opts": modeladmin.opts,
         "object": obj,
+        "selected": list(selected) if selected is not None else [obj],
         "form": form,
         "action": action,
         "apply": APPLY,

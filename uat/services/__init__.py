@@ -4,6 +4,7 @@ it, and refuses invalid input with a ``ValidationError`` whose message a user ca
 """
 
 from .cases import case_version_record
+from .defect_comments import defect_comment_add
 from .defects import (
     defect_record,
     defect_report,
@@ -27,6 +28,7 @@ from .waivers import waiver_expiry_problem, waiver_grant, waiver_revoke
 __all__ = [
     "ConcurrentEditError",
     "case_version_record",
+    "defect_comment_add",
     "defect_record",
     "defect_report",
     "defect_report_escaped",

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from ...models import (
     CaseVersion,
     Defect,
+    DefectComment,
     DefectStatus,
     Execution,
     Release,
@@ -134,6 +135,7 @@ class DefectSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "fixed_at",
+            "fixed_in_build",
             "resolved_at",
         ]
         # Status moves only through the transition action; the rest of the record is
@@ -147,6 +149,7 @@ class DefectSerializer(serializers.ModelSerializer):
             "build",
             "reported_by",
             "fixed_at",
+            "fixed_in_build",
             "resolved_at",
         ]
 
@@ -154,3 +157,29 @@ class DefectSerializer(serializers.ModelSerializer):
 class DefectTransitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=DefectStatus.choices)
     note = serializers.CharField(allow_blank=True, required=False, default="")
+    fixed_in_build = serializers.CharField(
+        max_length=100,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="With status fixed: the build with the fix, which the retests run on. "
+        "Required while the UAT environment still runs the build that failed.",
+    )
+
+
+class DefectCommentSerializer(serializers.ModelSerializer):
+    """A comment of a defect's conversation."""
+
+    author_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DefectComment
+        fields = ["id", "defect", "author", "author_name", "body", "created_at"]
+        read_only_fields = fields
+
+    def get_author_name(self, comment: DefectComment) -> str:
+        return comment.author.full_name or comment.author.email
+
+
+class DefectCommentInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)
