@@ -96,7 +96,10 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password", "two_factor")}),
         ("Person", {"fields": ("full_name", "is_external")}),
-        ("Email", {"fields": ("receives_digests", "receives_reminders")}),
+        (
+            "Email",
+            {"fields": ("receives_digests", "receives_reminders", "receives_defect_updates")},
+        ),
         (
             "Access",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},

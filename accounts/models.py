@@ -85,6 +85,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField("active", default=True)
     receives_digests = models.BooleanField(default=True)
     receives_reminders = models.BooleanField(default=True)
+    receives_defect_updates = models.BooleanField(
+        default=True,
+        help_text="Email me when a defect I reported changes status or gets a comment.",
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

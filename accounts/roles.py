@@ -33,6 +33,9 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         *_perms("uat", ["view", "add", "change"], WORK),
         *_perms("uat", ["delete"], ["evidence"]),
         *_perms("uat", ["view"], RECORDS),
+        # Comments are added through their service (the defect page, the API); the admin
+        # shows them read-only.
+        *_perms("uat", ["view"], ["defectcomment"]),
         *_perms("reports", ["view"], SIGNING),
         *_perms("reports", ["add"], ["promotion"]),
         *_perms("reports", ["view", "add"], ["acceptancereport", "evidencepackage"]),

@@ -235,24 +235,26 @@ class EmailSettingsForm(forms.Form):
     receives_reminders = forms.BooleanField(
         label="Remind me of assignments waiting for me", required=False
     )
+    receives_defect_updates = forms.BooleanField(
+        label="Tell me when a defect I reported changes status or gets a comment",
+        required=False,
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def email_settings(request):
-    """Each person opts in or out of digests and reminders."""
+    """Each person opts in or out of digests, reminders and their defects' updates."""
     user = request.user
     require_member(user)  # someone with no role in Greenlight gets nothing from it
-    initial = {
-        "receives_digests": user.receives_digests,
-        "receives_reminders": user.receives_reminders,
-    }
+    names = list(EmailSettingsForm.base_fields)
+    initial = {name: getattr(user, name) for name in names}
     form = EmailSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        user.receives_digests = form.cleaned_data["receives_digests"]
-        user.receives_reminders = form.cleaned_data["receives_reminders"]
+        for name in names:
+            setattr(user, name, form.cleaned_data[name])
         with transaction.atomic():
-            user.save(update_fields=["receives_digests", "receives_reminders"])
+            user.save(update_fields=names)
             event_record(
                 actor=user,
                 verb="user.email_settings_changed",

@@ -272,6 +272,21 @@ ACTIONS: dict[str, Action] = {
         ),
         admin=admin_action("uat.defect", "mark_confirmed", lambda world: world["defect"]),
     ),
+    "comment on a defect": Action(
+        "defect.commented",
+        frozenset({"lead", "tester", "stakeholder"}),
+        lambda world, user: policy.can_comment(user, world["defect"]),
+        page=page_post(
+            "uat:defect_comment",
+            lambda world: {"pk": world["defect"].pk},
+            lambda world, user: {"body": "Seen it again on the latest build."},
+        ),
+        api=api_post(
+            "defect-comments",
+            lambda world: [world["defect"].pk],
+            lambda world, user: {"body": "Seen it again on the latest build."},
+        ),
+    ),
     "assign a plan's cases": Action(
         "plan.assigned",
         frozenset({"lead"}),

@@ -111,7 +111,15 @@ ROUTES: dict[str, Rule] = {
         kwargs=lambda world: {"pk": world["defect"].pk},
     ),
     "uat:defect_transition": Rule(
-        expect(lead=302, tester=403, stakeholder=403),
+        # Posted empty: no status to move to, a 400 that says so (the page, kept).
+        expect(lead=400, tester=403, stakeholder=403),
+        kwargs=lambda world: {"pk": world["defect"].pk},
+        method="post",
+    ),
+    # Comments: whoever sees the defect and is internal staff, or its reporter. Posted
+    # empty, the form says what is missing.
+    "uat:defect_comment": Rule(
+        expect(lead=400, tester=400, stakeholder=400),
         kwargs=lambda world: {"pk": world["defect"].pk},
         method="post",
     ),

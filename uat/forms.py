@@ -219,6 +219,24 @@ class PlanCloneForm(forms.Form):
         )
 
 
+class DefectFixForm(forms.Form):
+    """The admin's *Mark as fixed*: which build has the fix, and why."""
+
+    fixed_in_build = forms.CharField(
+        label="Fixed in build",
+        required=False,
+        max_length=100,
+        help_text="The build with the fix; the retests run on it. Needed while the UAT "
+        "environment still runs the build that failed (or update the environment first).",
+    )
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The reporter reads it in the defect's history.",
+    )
+
+
 class DefectAdminForm(forms.ModelForm):
     """The defect form of the admin. A new defect is recorded by its service, once the
     form is otherwise valid: ``defect_report_escaped`` for one found in production,

@@ -17,6 +17,9 @@ The rules (the README's roles table says the same in words):
   feedback thread, a run they watched), linked to the executions that found it: QA leads.
   Testers report their own on their executions (**record**).
 - **triage** a defect (move it along its workflow): QA leads.
+- **comment on a defect**: whoever sees it and is internal staff — its reporter, QA
+  leads, the developers and stakeholders of its release — and an external tester only
+  on a defect they reported; never a machine account.
 - **assign** a plan's cases, **reassign** or **unassign** its executions nobody has
   started, **clone** a plan, record **JUnit** results into it, **invite** beta testers:
   QA leads (``can_manage_plan``, ``can_invite``).
@@ -56,6 +59,7 @@ REFUSALS = {
     "report_escaped_defect": "Only internal staff record defects found in production.",
     "log_defect": "Only QA leads log defects found in UAT on behalf of testers.",
     "triage": "Only QA leads move defects along their workflow.",
+    "comment": "Only the defect's reporter and the internal staff who see it comment on it.",
     "manage_plan": "Only QA leads assign, reassign, clone and record results into plans.",
     "invite": "Only QA leads invite testers.",
     "request_report": "Only QA leads ask for acceptance reports.",
@@ -117,6 +121,23 @@ def can_log_defect(user, release=None) -> bool:
 
 def can_triage(user, defect=None) -> bool:
     return sees_everything(user)
+
+
+def can_comment(user, defect) -> bool:
+    """Comment on ``defect``: internal staff who see it (its reporter, QA leads, the
+    people working on its release), and an external tester on one they reported. A
+    query, unless the user sees everything or reported it."""
+    if sees_everything(user):
+        return True
+    if not _active(user) or is_machine_account(user):
+        return False
+    if defect.reported_by_id == user.pk:
+        return True
+    if user.is_external:
+        return False
+    from .models import Defect
+
+    return Defect.objects.visible_to(user).filter(pk=defect.pk).exists()
 
 
 def can_manage_plan(user, plan=None) -> bool:

@@ -104,8 +104,17 @@ def test_invite_execute_fail_report_fix_retest_verify(new_page, live_server, art
     lead_page.get_by_role("link", name="Defect triage").click()
     lead_page.get_by_role("link", name=re.compile(defect.reference)).click()
     lead_page.get_by_role("button", name="Mark confirmed").click()
+    lead_page.get_by_text(f"{defect.reference} is now confirmed.").wait_for()
+    # The UAT environment still runs the build that failed: the lead names the fix's.
+    lead_page.get_by_label("Fixed in build").fill("journey-fix-1")
     lead_page.get_by_role("button", name="Mark fixed").click()
     lead_page.get_by_text(f"{defect.reference} is now fixed.").wait_for()
+    # The move and its build are in the defect's history; a comment joins it in place.
+    lead_page.locator("#conversation").get_by_text("fixed in build journey-fix-1").wait_for()
+    lead_page.get_by_role("textbox", name="Comment").fill("Please retest on journey-fix-1.")
+    lead_page.get_by_role("button", name="Add comment").click()
+    lead_page.get_by_text("Your comment is added.").wait_for()
+    lead_page.locator("#conversation").get_by_text("Please retest on journey-fix-1.").wait_for()
     snap(lead_page, artifacts, "07-lead-marks-fixed")
 
     # The tester sees the retest and passes it.
@@ -115,6 +124,9 @@ def test_invite_execute_fail_report_fix_retest_verify(new_page, live_server, art
     retest_row.wait_for()
     snap(page, artifacts, "08-inbox-retest")
     retest_row.get_by_role("link", name=case.title).click()
+    # The retest names the fix and its build, and what failed last time.
+    page.get_by_text("was marked fixed in build journey-fix-1").wait_for()
+    page.locator(".retest li", has_text="The quote total shows 0.00 EUR").wait_for()
     for position in (1, 2, 3):
         page.locator(f"#step-{position}").get_by_role("button", name="Passed").click()
         page.locator(f"#step-{position} .badge", has_text="Passed").wait_for()

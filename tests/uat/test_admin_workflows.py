@@ -421,7 +421,7 @@ def test_marking_a_defect_fixed_queues_its_retests(lead_client):
     execution = ExecutionFactory(failed=True)
     defect = DefectFactory(release=execution.plan.release, status="confirmed")
     defect.executions.add(execution)
-    post_action(lead_client, Defect, "mark_fixed", [defect])
+    post_action(lead_client, Defect, "mark_fixed", [defect], apply="1", fixed_in_build="fix-1")
     retest = Execution.objects.get(retest_of=execution)
     assert retest.is_latest
     assert retest.tester == execution.tester

@@ -87,7 +87,7 @@ def test_fixed_defect_queues_a_retest_that_once_passed_lets_the_lead_verify(
 
     client.force_login(lead)
     move = reverse("uat:defect_transition", args=[defect.pk])
-    client.post(move, {"status": "fixed"})
+    client.post(move, {"status": "fixed", "fixed_in_build": "fix-1"})
     retest = Execution.objects.get(retest_of=failed_run)
     assert retest.tester == tester
 

@@ -437,7 +437,9 @@ class TestDefects:
     def test_fixing_queues_a_retest_for_the_original_tester(self, execution, lead):
         defect = failed_with_defect(execution)
         services.defect_transition(defect=defect, status="confirmed", actor=lead)
-        services.defect_transition(defect=defect, status="fixed", actor=lead)
+        services.defect_transition(
+            defect=defect, status="fixed", actor=lead, fixed_in_build="fix-1"
+        )
 
         retest = Execution.objects.get(retest_of=execution)
         assert retest.tester == execution.tester
@@ -453,7 +455,9 @@ class TestDefects:
         defect = failed_with_defect(execution)
         services.defect_transition(defect=defect, status="confirmed", actor=lead)
         with CaptureQueriesContext(connection) as captured:
-            services.defect_transition(defect=defect, status="fixed", actor=lead)
+            services.defect_transition(
+                defect=defect, status="fixed", actor=lead, fixed_in_build="fix-1"
+            )
         statements = [query["sql"] for query in captured.captured_queries]
         tally = next(i for i, sql in enumerate(statements) if '"uat_executiontally"' in sql)
         write = next(i for i, sql in enumerate(statements) if sql.startswith('UPDATE "uat_defect"'))
@@ -462,7 +466,9 @@ class TestDefects:
     def test_retests_are_queued_once(self, execution, lead):
         defect = failed_with_defect(execution)
         services.defect_transition(defect=defect, status="confirmed", actor=lead)
-        services.defect_transition(defect=defect, status="fixed", actor=lead)
+        services.defect_transition(
+            defect=defect, status="fixed", actor=lead, fixed_in_build="fix-1"
+        )
         assert services.defect_retests_queue(defect=defect, actor=lead) == []
         assert Execution.objects.filter(retest_of=execution).count() == 1
 
@@ -472,7 +478,9 @@ class TestDefects:
         execution.case.save()
         services.case_version_record(case=execution.case, actor=lead)
         services.defect_transition(defect=defect, status="confirmed", actor=lead)
-        services.defect_transition(defect=defect, status="fixed", actor=lead)
+        services.defect_transition(
+            defect=defect, status="fixed", actor=lead, fixed_in_build="fix-1"
+        )
         assert Execution.objects.get(retest_of=execution).case_version.number == 2
 
     def test_queueing_retests_runs_a_fixed_number_of_queries(
@@ -501,7 +509,9 @@ class TestDefects:
     def test_verifying_needs_a_passing_retest(self, execution, lead):
         defect = failed_with_defect(execution)
         services.defect_transition(defect=defect, status="confirmed", actor=lead)
-        services.defect_transition(defect=defect, status="fixed", actor=lead)
+        services.defect_transition(
+            defect=defect, status="fixed", actor=lead, fixed_in_build="fix-1"
+        )
         with pytest.raises(ValidationError, match="passing retest"):
             services.defect_transition(defect=defect, status="verified", actor=lead)
 
@@ -516,14 +526,18 @@ class TestDefects:
     def test_a_failed_retest_stays_linked_so_the_next_fix_retests_again(self, execution, lead):
         defect = failed_with_defect(execution)
         services.defect_transition(defect=defect, status="confirmed", actor=lead)
-        services.defect_transition(defect=defect, status="fixed", actor=lead)
+        services.defect_transition(
+            defect=defect, status="fixed", actor=lead, fixed_in_build="fix-1"
+        )
         retest = Execution.objects.get(retest_of=execution)
         record_steps(retest, "failed")
         services.execution_record(execution=retest, actor=retest.tester)
         assert retest in defect.executions.all()
 
         services.defect_transition(defect=defect, status="in_progress", actor=lead)
-        services.defect_transition(defect=defect, status="fixed", actor=lead)
+        services.defect_transition(
+            defect=defect, status="fixed", actor=lead, fixed_in_build="fix-2"
+        )
         second = Execution.objects.get(retest_of=retest)
         assert second.is_latest
         assert Execution.objects.filter(plan=execution.plan, case=execution.case).count() == 3
@@ -568,7 +582,7 @@ def test_a_pass_before_the_fix_proves_nothing(plan, cohort, testers, execution, 
     record_steps(other, "passed", "passed", "passed")
     services.execution_record(execution=other, actor=other.tester)
     services.defect_transition(defect=defect, status="confirmed", actor=lead)
-    services.defect_transition(defect=defect, status="fixed", actor=lead)
+    services.defect_transition(defect=defect, status="fixed", actor=lead, fixed_in_build="fix-1")
     with pytest.raises(ValidationError, match="passing retest"):
         services.defect_transition(defect=defect, status="verified", actor=lead)
 
@@ -591,7 +605,7 @@ def test_two_failures_of_one_case_give_two_retests_and_one_counts(
     services.execution_record(execution=second, actor=second.tester)
     defect.executions.add(second)
     services.defect_transition(defect=defect, status="confirmed", actor=lead)
-    services.defect_transition(defect=defect, status="fixed", actor=lead)
+    services.defect_transition(defect=defect, status="fixed", actor=lead, fixed_in_build="fix-1")
     retests = Execution.objects.filter(retest_of__in=[execution, second])
     assert {r.tester for r in retests} == {testers[0], testers[1]}
     assert Execution.objects.counting().filter(case=execution.case).count() == 1

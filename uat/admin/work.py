@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..audit import edit_record
-from ..forms import DefectAdminForm, ExecutionReassignForm
-from ..models import Defect, DefectStatus, Evidence, Execution, StepResult
+from ..forms import DefectAdminForm, DefectFixForm, ExecutionReassignForm
+from ..models import Defect, DefectComment, DefectStatus, Evidence, Execution, StepResult
 from ..policy import can_manage_plan
 from ..services import defect_transition, execution_reassign, execution_unassign
 from .base import (
@@ -244,6 +244,23 @@ class EvidenceAdmin(GreenlightAdmin):
             self.delete_model(request, evidence)
 
 
+class DefectCommentInline(ReadOnlyInline):
+    """The defect's conversation, read-only: comments are added on the defect's page or
+    over the API, through ``defect_comment_add``."""
+
+    model = DefectComment
+    fields = ("created_at", "author", "body")
+    readonly_fields = fields
+    show_change_link = False
+    verbose_name_plural = "comments"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+
+BOTH_PAGES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
+
+
 def _status_action(status: DefectStatus):
     def action(modeladmin, request, queryset):
         modeladmin.transition(request, queryset, status)
@@ -253,7 +270,7 @@ def _status_action(status: DefectStatus):
         action,
         permissions=["change"],
         description=f"Mark as {status.label.lower()}",
-        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+        location=BOTH_PAGES,
     )
 
 
@@ -276,9 +293,22 @@ class DefectAdmin(GreenlightAdmin):
     autocomplete_fields = ("release", "executions", "environment")
     # The status moves only through the workflow (the actions below), which checks each
     # transition, audits it and queues the retests a fix needs.
-    readonly_fields = ("status", "reported_by", "created_at", "updated_at", "resolved_at")
+    readonly_fields = (
+        "status",
+        "fixed_in_build",
+        "reported_by",
+        "created_at",
+        "updated_at",
+        "resolved_at",
+    )
+    inlines = (DefectCommentInline,)
     actions = [
-        *(_status_action(status) for status in DefectStatus if status != DefectStatus.NEW),
+        *(
+            _status_action(status)
+            for status in DefectStatus
+            if status not in (DefectStatus.NEW, DefectStatus.FIXED)
+        ),
+        "mark_fixed",
         export_defects_xlsx,
     ]
     fieldsets = (
@@ -290,7 +320,13 @@ class DefectAdmin(GreenlightAdmin):
         ("Tracker", {"fields": (("external_key", "external_url"),)}),
         (
             "Workflow",
-            {"fields": ("status", "reported_by", ("created_at", "updated_at", "resolved_at"))},
+            {
+                "fields": (
+                    ("status", "fixed_in_build"),
+                    "reported_by",
+                    ("created_at", "updated_at", "resolved_at"),
+                )
+            },
         ),
     )
 
@@ -322,22 +358,54 @@ class DefectAdmin(GreenlightAdmin):
         if change:  # a new defect's executions were linked by its service
             super().save_related(request, form, formsets, change)
 
-    def transition(self, request, queryset, status: DefectStatus) -> None:
+    @admin.action(permissions=["change"], description="Mark as fixed", location=BOTH_PAGES)
+    def mark_fixed(self, request, queryset):
+        """Say which build has the fix (and why), then mark each selected defect fixed:
+        its retests are queued on that build."""
+        defects = list(queryset.order_by("pk"))
+        form = DefectFixForm(request.POST if APPLY in request.POST else None)
+        if form.is_valid():
+            refusals = self.transition(request, defects, DefectStatus.FIXED, **form.cleaned_data)
+            if len(refusals) < len(defects):
+                return None
+            for refusal in refusals:  # nothing moved: say why on the form, keep the build
+                form.add_error(None, refusal)
+        names = ", ".join(defect.reference for defect in defects)
+        return action_page(
+            self,
+            request,
+            obj=defects[0],
+            selected=[defect.pk for defect in defects],
+            items=[str(defect) for defect in defects],
+            action="mark_fixed",
+            form=form,
+            title=f"Mark {names} fixed",
+            intro="Retests of the failed runs are queued for their testers on the build with "
+            "the fix: the one named here, or the UAT environment's build when it moved on "
+            "since the failure.",
+            submit_label="Mark fixed",
+        )
+
+    def transition(self, request, queryset, status: DefectStatus, **details) -> list[str]:
         """Move each selected defect to ``status`` through the workflow; report which
-        moved and why the others could not."""
-        moved = []
+        moved and why the others could not (the refusals are returned too)."""
+        moved, refusals = [], []
         for defect in queryset:
             try:
-                defect_transition(defect=defect, status=status, actor=request.user)
+                defect_transition(defect=defect, status=status, actor=request.user, **details)
             except ValidationError as error:
-                self.message_user(
-                    request, f"{defect.reference}: {' '.join(error.messages)}", messages.ERROR
-                )
+                refusals.append(f"{defect.reference}: {' '.join(error.messages)}")
             else:
                 moved.append(defect.reference)
         if moved:
+            for refusal in refusals:
+                self.message_user(request, refusal, messages.ERROR)
             self.message_user(
                 request,
                 f"Marked as {status.label.lower()}: {', '.join(moved)}.",
                 messages.SUCCESS,
             )
+        elif status != DefectStatus.FIXED:
+            for refusal in refusals:
+                self.message_user(request, refusal, messages.ERROR)
+        return refusals

@@ -55,6 +55,8 @@ ES = ExecutionStatus
 # Builds deployed to UAT during release 2.4: alpha ran on the first, its fixes came in the
 # second, and the beta runs on the third.
 ALPHA_BUILD, FIX_BUILD, BETA_BUILD = "2.4.0-rc.1", "2.4.0-rc.2", "2.4.0-rc.3"
+# The beta's fixes are in the next candidate, not yet deployed: the lead names it.
+BETA_FIX_BUILD = "2.4.0-rc.4"
 
 # How the beta testers' runs stand, where the script says nothing: most have passed, some
 # are under way, some not started.
@@ -296,7 +298,7 @@ class _Demo:
             showcase={email: list(states) for email, states in SHOWCASE.items()},
         )
         for defect, spec in reported:
-            self._walk(defect, spec.path, spec.note)
+            self._walk(defect, spec.path, spec.note, fixed_in=BETA_FIX_BUILD)
 
     def _run(
         self, executions, defects, blocked, *, progress, showcase=None
@@ -392,7 +394,10 @@ class _Demo:
                 text = f"Fixed in build {fixed_in or self.environment.build}."
             else:
                 text = TRANSITION_NOTES.get(status, "")
-            defect = defect_transition(defect=defect, status=status, actor=self.lead, note=text)
+            build = (fixed_in or "") if status == script.S.FIXED else ""
+            defect = defect_transition(
+                defect=defect, status=status, actor=self.lead, note=text, fixed_in_build=build
+            )
 
 
 def _users() -> dict[str, User]:

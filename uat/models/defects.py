@@ -1,5 +1,8 @@
 """Defects found in UAT (or escaped to production) and the waivers that accept them."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -7,6 +10,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from .audit import Event
 from .catalog import Environment, Release
 from .execution import Execution, ExecutionStatus
 
@@ -91,6 +95,47 @@ class DefectQuerySet(models.QuerySet):
         return self.select_related("release__product", "reported_by", "environment")
 
 
+# The audit events a defect's history shows: how it was reported and every move.
+HISTORY_VERBS = ("defect.reported", "defect.status_changed")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a defect's history: a move along the workflow (``status`` set), its
+    report, or a comment."""
+
+    kind: str  # "reported", "moved" or "comment"
+    who: object  # the user, or None for the system
+    when: datetime
+    text: str = ""  # the move's note, or the comment
+    status_before: str = ""
+    status: str = ""
+    fixed_in_build: str = ""
+
+    @property
+    def status_before_label(self) -> str:
+        return DefectStatus(self.status_before).label if self.status_before else ""
+
+    @property
+    def status_label(self) -> str:
+        return DefectStatus(self.status).label if self.status else ""
+
+
+def _entry_of(event: Event) -> HistoryEntry:
+    after = event.after or {}
+    if event.verb == "defect.reported":
+        return HistoryEntry("reported", event.actor, event.created_at)
+    return HistoryEntry(
+        "moved",
+        event.actor,
+        event.created_at,
+        text=after.get("note", ""),
+        status_before=(event.before or {}).get("status", ""),
+        status=after.get("status", ""),
+        fixed_in_build=after.get("fixed_in_build", ""),
+    )
+
+
 class FoundIn(models.TextChoices):
     UAT = "uat", "UAT"
     PRODUCTION = "production", "Production (escaped)"
@@ -126,6 +171,15 @@ class Defect(models.Model):
         null=True, blank=True, help_text="When it was last marked fixed."
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Where the fix is: said by the QA lead who marks it fixed (needed when the UAT
+    # environment still runs the build that failed), else the environment's new build.
+    # The retests run on it. Nullable so SQLite adds the column in place.
+    fixed_in_build = models.CharField(  # noqa: DJ001
+        max_length=100,
+        null=True,
+        blank=True,
+        help_text="The build with the fix, when it was last marked fixed.",
+    )
     # The reporter's form (or the API's Idempotency-Key): the same submission twice — a
     # double click, a resent request — is the same defect.
     # Nullable so SQLite adds the column in place (its tables carry triggers).
@@ -176,6 +230,23 @@ class Defect(models.Model):
     def can_move_to(self, status: str) -> bool:
         return status in TRANSITIONS[self.status]
 
+    def history(self) -> list[HistoryEntry]:
+        """Its report, every move along the workflow (who, when, the note) from the
+        audit trail, and its comments, oldest first. Two queries."""
+        events = (
+            Event.objects.for_object(self)
+            .filter(verb__in=HISTORY_VERBS)
+            .select_related("actor")
+            .order_by("created_at", "pk")
+        )
+        entries = [_entry_of(event) for event in events]
+        entries += [
+            HistoryEntry("comment", comment.author, comment.created_at, text=comment.body)
+            for comment in self.comments.with_author()
+        ]
+        # Stable: a move and a comment of the same instant keep the move first.
+        return sorted(entries, key=lambda entry: entry.when)
+
     @property
     def retest_passed(self) -> bool:
         """Whether a run proved the fix: a case this defect failed has passed in the same
@@ -195,6 +266,37 @@ class Defect(models.Model):
             )
             .exists()
         )
+
+
+class DefectCommentQuerySet(models.QuerySet):
+    def with_author(self) -> "DefectCommentQuerySet":
+        return self.select_related("author")
+
+
+class DefectComment(models.Model):
+    """A word on a defect from its reporter, a QA lead or a developer (who may:
+    ``policy.can_comment``). Written by ``defect_comment_add``, never edited."""
+
+    defect = models.ForeignKey(Defect, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="defect_comments"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DefectCommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(body=""), name="defect_comment_body_required"
+            ),
+        ]
+        indexes = [models.Index(fields=["defect", "created_at"], name="defect_comment_time")]
+
+    def __str__(self) -> str:
+        return f"Comment on {self.defect.reference} by {self.author}"
 
 
 class DefectTally(models.Model):

@@ -12,6 +12,7 @@ from .assignments import (
     plan_assign_preview,
 )
 from .cases import case_version_record
+from .defect_comments import defect_comment_add
 from .defects import (
     defect_record,
     defect_report,
@@ -38,6 +39,7 @@ __all__ = [
     "AssignmentPreviewChanged",
     "ConcurrentEditError",
     "case_version_record",
+    "defect_comment_add",
     "defect_record",
     "defect_report",
     "defect_report_escaped",

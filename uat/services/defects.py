@@ -28,6 +28,7 @@ from ..policy import (
     can_triage,
     policy_require,
 )
+from .defect_comments import defect_reporter_notify
 
 
 def _defect_errors(title: str, severity: str, external_url: str = "") -> dict[str, str]:
@@ -227,10 +228,67 @@ def defect_report_escaped(
     return defect
 
 
+FIXED_IN_BUILD_MAX = 100
+
+
+def _retest_environment(failed: Execution) -> Environment | None:
+    # The retest runs where the plan runs now.
+    return failed.plan.environment or failed.environment
+
+
+def _fixed_in_build(defect: Defect, fixed_in_build: str) -> str:
+    """The build the fix of ``defect`` is in, which its retests run on: the one the QA
+    lead names, or else the UAT environment's build where it moved on since every
+    failure. Refused when it did not (the retests would run on the build that failed)
+    and when the named build is the one a retested run failed on."""
+    build = fixed_in_build.strip()
+    if len(build) > FIXED_IN_BUILD_MAX:
+        raise ValidationError(
+            {"fixed_in_build": f"A build is at most {FIXED_IN_BUILD_MAX} characters."}
+        )
+    failed = list(
+        defect.executions.filter(status=ExecutionStatus.FAILED, retests__isnull=True)
+        .select_related("plan__environment", "environment")
+        .order_by("pk")
+    )
+    if build:
+        if build in {execution.build for execution in failed}:
+            raise ValidationError(
+                {
+                    "fixed_in_build": f"{defect.reference} failed on build {build}; name the "
+                    "build that has the fix."
+                }
+            )
+        return build
+    unchanged = sorted(
+        {
+            execution.build or "(not recorded)"
+            for execution in failed
+            if (environment := _retest_environment(execution)) is None
+            or environment.build == execution.build
+        }
+    )
+    if unchanged:
+        raise ValidationError(
+            {
+                "fixed_in_build": f"The UAT environment still runs build {', '.join(unchanged)}, "
+                f"where {defect.reference} failed. Say which build has the fix, or update the "
+                "environment's build first."
+            }
+        )
+    builds = {_retest_environment(execution).build for execution in failed}
+    return builds.pop() if len(builds) == 1 else ""
+
+
 @transaction.atomic
-def defect_transition(*, defect: Defect, status: str, actor, note: str = "") -> Defect:
-    """Move a defect along its workflow. Marking it fixed queues retests of the failed
-    executions it blocks; verifying it needs a passing retest where UAT found it."""
+def defect_transition(
+    *, defect: Defect, status: str, actor, note: str = "", fixed_in_build: str = ""
+) -> Defect:
+    """Move a defect along its workflow. Marking it fixed says which build has the fix
+    (``fixed_in_build``; needed while the UAT environment still runs the build that
+    failed) and queues retests of the failed executions it blocks on that build;
+    verifying it needs a passing retest where UAT found it. The reporter is emailed
+    (``defect_reporter_notify``)."""
     policy_require(can_triage(actor, defect), "triage")
     # NO KEY: a failed retest that links this defect holds its plan's counter, which
     # this transition waits for, and its link's foreign key check needs KEY SHARE on
@@ -246,24 +304,35 @@ def defect_transition(*, defect: Defect, status: str, actor, note: str = "") -> 
         )
     if status == DefectStatus.VERIFIED and not defect.retest_passed:
         raise ValidationError("A defect found in UAT is verified by a passing retest first.")
+    if status != DefectStatus.FIXED and fixed_in_build.strip():
+        raise ValidationError(
+            {"fixed_in_build": "Only marking a defect fixed names the build with the fix."}
+        )
+    fields = ["status", "resolved_at", "fixed_at", "updated_at"]
     if status == DefectStatus.FIXED:
+        build = _fixed_in_build(defect, fixed_in_build)
         _lock_retested_plans(defect)
+        defect.fixed_in_build = build or None
+        fields.append("fixed_in_build")
     before = {"status": defect.status}
     now = timezone.now()
     defect.status = status
     defect.resolved_at = now if status in RESOLVED_STATUSES else None
     if status == DefectStatus.FIXED:
         defect.fixed_at = now
-    defect.save(update_fields=["status", "resolved_at", "fixed_at", "updated_at"])
-    event_record(
-        actor=actor,
-        verb="defect.status_changed",
-        obj=defect,
-        before=before,
-        after={"status": status, "note": note},
-    )
+    defect.save(update_fields=fields)
+    after = {"status": status, "note": note}
+    if status == DefectStatus.FIXED:
+        after["fixed_in_build"] = defect.fixed_in_build or ""
+    event_record(actor=actor, verb="defect.status_changed", obj=defect, before=before, after=after)
     if status == DefectStatus.FIXED:
         defect_retests_queue(defect=defect, actor=actor)
+    defect_reporter_notify(
+        defect=defect,
+        actor=actor,
+        name="defect_status_changed",
+        context={"before": DefectStatus(before["status"]).label, "note": note},
+    )
     return defect
 
 
@@ -277,9 +346,10 @@ def _lock_retested_plans(defect: Defect) -> None:
     list(locked.order_by("plan_id").values_list("plan_id", flat=True))
 
 
-def _retest(failed: Execution, versions: dict[int, CaseVersion], actor) -> Execution:
-    # The retest runs where the plan runs now: the fix is in the currently deployed build.
-    environment = failed.plan.environment or failed.environment
+def _retest(failed: Execution, versions: dict[int, CaseVersion], actor, build: str) -> Execution:
+    # The retest runs where the plan runs now, on the build with the fix: the one the
+    # lead named, else the environment's current build.
+    environment = _retest_environment(failed)
     return Execution(
         plan_id=failed.plan_id,
         case_id=failed.case_id,
@@ -287,7 +357,7 @@ def _retest(failed: Execution, versions: dict[int, CaseVersion], actor) -> Execu
         tester_id=failed.tester_id,
         cohort_id=failed.cohort_id,
         environment=environment,
-        build=environment.build if environment else failed.build,
+        build=build or (environment.build if environment else failed.build),
         is_latest=True,
         retest_of=failed,
         assigned_by=actor,
@@ -297,9 +367,10 @@ def _retest(failed: Execution, versions: dict[int, CaseVersion], actor) -> Execu
 @transaction.atomic
 def defect_retests_queue(*, defect: Defect, actor) -> list[Execution]:
     """Give each failed execution the defect blocks a retest for its original tester,
-    against the case's current version; the retest becomes the run that counts for its
-    case until it is done. An execution already retested gets none, so calling this twice
-    queues nothing new. A fixed number of queries."""
+    against the case's current version, on the build the fix is in
+    (``defect.fixed_in_build``, else the environment's); the retest becomes the run that
+    counts for its case until it is done. An execution already retested gets none, so
+    calling this twice queues nothing new. A fixed number of queries."""
     failed = list(
         defect.executions.filter(status=ExecutionStatus.FAILED, retests__isnull=True)
         .select_related("plan__environment", "case")
@@ -323,7 +394,7 @@ def defect_retests_queue(*, defect: Defect, actor) -> list[Execution]:
     Execution.objects.filter(pk__in=counted_now).update(is_latest=False)
     retests, counted = [], set()
     for execution in failed:
-        retest = _retest(execution, versions, actor)
+        retest = _retest(execution, versions, actor, defect.fixed_in_build or "")
         # Two testers who failed the same case both retest it; one run counts at a time.
         retest.is_latest = (execution.plan_id, execution.case_id) not in counted
         counted.add((execution.plan_id, execution.case_id))

@@ -13,11 +13,16 @@ from django.views.decorators.http import require_POST
 from accounts.navigation import safe_next
 
 from .. import services
-from ..access import sees_everything
 from ..models import Defect, DefectStatus, Evidence, Execution, StepStatus
-from ..policy import can_triage, policy_require
+from ..policy import can_comment, can_triage, policy_require
 from .access import defect_for, own_execution_for, require_lead, require_member
-from .forms import DefectFilterForm, DefectReportForm, service_error_add
+from .forms import (
+    DefectCommentForm,
+    DefectFilterForm,
+    DefectMoveForm,
+    DefectReportForm,
+    service_error_add,
+)
 
 PAGE_SIZE = 50
 
@@ -98,9 +103,7 @@ def defect_new(request, uuid):
     return render(request, "uat/defect_form.html", context)
 
 
-@login_required
-def defect_detail(request, pk: int):
-    defect = defect_for(request.user, pk)
+def _detail_context(request, defect: Defect, **extra) -> dict:
     runs = list(
         Execution.objects.visible_to(request.user)
         .filter(defects=defect)
@@ -116,16 +119,29 @@ def defect_detail(request, pk: int):
     evidence = list(
         Evidence.objects.filter(execution__in=[run.pk for run in runs]).select_related("execution")
     )
-    is_lead = sees_everything(request.user)
-    context = {
+    may_comment = can_comment(request.user, defect)
+    return {
         "defect": defect,
         "runs": runs,
         "retests": retests,
         "evidence": evidence,
-        "is_lead": is_lead,
+        "is_lead": can_triage(request.user, defect),
         "moves": [(status, DefectStatus(status).label) for status in defect.allowed_statuses],
+        "may_fix": defect.can_move_to(DefectStatus.FIXED),
+        "move_form": extra.pop("move_form", None) or DefectMoveForm(),
+        "history": defect.history(),
+        "may_comment": may_comment,
+        "comment_form": extra.pop("comment_form", None) or DefectCommentForm(),
+        **extra,
     }
-    return render(request, "uat/defect_detail.html", context)
+
+
+@login_required
+def defect_detail(request, pk: int):
+    """A defect: where it stands, its history (every move with who, when and why, and
+    the comments), the runs that found it and their retests."""
+    defect = defect_for(request.user, pk)
+    return render(request, "uat/defect_detail.html", _detail_context(request, defect))
 
 
 @login_required
@@ -154,21 +170,69 @@ def defect_list(request):
     return render(request, "uat/defect_list.html", context)
 
 
+def _is_htmx(request) -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
 @login_required
 @require_POST
 def defect_transition(request, pk: int):
-    """A QA lead moves a defect: confirm, start, fix (queues retests), verify, close…"""
+    """A QA lead moves a defect: confirm, start, fix (in a build; queues retests),
+    verify, close… With htmx the page's defect part is swapped in place; a refusal keeps
+    the note and build typed (400 without JavaScript)."""
     defect = defect_for(request.user, pk)
     policy_require(can_triage(request.user, defect), "triage")
     status = request.POST.get("status", "")
-    try:
-        defect = services.defect_transition(
-            defect=defect, status=status, actor=request.user, note=request.POST.get("note", "")
-        )
-    except ValidationError as error:
-        messages.error(request, f"{defect.reference}: {' '.join(error.messages)}")
-    else:
-        messages.success(
-            request, f"{defect.reference} is now {defect.get_status_display().lower()}."
-        )
+    form = DefectMoveForm(request.POST)
+    if form.is_valid():
+        try:
+            defect = services.defect_transition(
+                defect=defect,
+                status=status,
+                actor=request.user,
+                note=form.cleaned_data["note"],
+                # The build is the fix's: the other buttons of the same form leave it.
+                fixed_in_build=form.cleaned_data["fixed_in_build"] if status == "fixed" else "",
+            )
+        except ValidationError as error:
+            service_error_add(form, error)
+    if form.errors:
+        defect = defect_for(request.user, pk)
+        context = _detail_context(request, defect, move_form=form)
+        if _is_htmx(request):
+            return render(request, "uat/defect_detail.html#defect-main", context)
+        return render(request, "uat/defect_detail.html", context, status=400)
+    notice = f"{defect.reference} is now {defect.get_status_display().lower()}."
+    if _is_htmx(request):
+        defect = defect_for(request.user, pk)
+        context = _detail_context(request, defect, notice=notice)
+        return render(request, "uat/defect_detail.html#defect-main", context)
+    messages.success(request, notice)
     return redirect(safe_next(request) or reverse("uat:defect", args=[defect.pk]))
+
+
+@login_required
+@require_POST
+def defect_comment(request, pk: int):
+    """Add a comment to the defect's conversation (reporter, QA leads, developers). With
+    htmx the history is swapped in place; an empty comment keeps nothing lost."""
+    defect = defect_for(request.user, pk)
+    policy_require(can_comment(request.user, defect), "comment")
+    form = DefectCommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.defect_comment_add(
+                defect=defect, actor=request.user, body=form.cleaned_data["body"]
+            )
+        except ValidationError as error:
+            service_error_add(form, error)
+    if form.errors:
+        context = _detail_context(request, defect, comment_form=form)
+        if _is_htmx(request):
+            return render(request, "uat/defect_detail.html#conversation", context)
+        return render(request, "uat/defect_detail.html", context, status=400)
+    if _is_htmx(request):
+        context = _detail_context(request, defect, comment_notice="Your comment is added.")
+        return render(request, "uat/defect_detail.html#conversation", context)
+    messages.success(request, "Your comment is added.")
+    return redirect(reverse("uat:defect", args=[defect.pk]) + "#conversation")

@@ -35,6 +35,33 @@ class CalendarDateField(forms.DateField):
             )
 
 
+class DefectMoveForm(forms.Form):
+    """What a QA lead types when moving a defect; the status is the button pressed."""
+
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why: the reporter reads it in the defect's history.",
+    )
+    fixed_in_build = forms.CharField(
+        label="Fixed in build",
+        required=False,
+        max_length=100,
+        help_text="When marking it fixed: the build with the fix, which the retests run "
+        "on. Needed while the UAT environment still runs the build that failed.",
+    )
+
+
+class DefectCommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": "Write a comment first."},
+    )
+
+
 class DefectReportForm(forms.Form):
     title = forms.CharField(label="Title", max_length=300)
     severity = forms.ChoiceField(

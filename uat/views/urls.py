@@ -22,6 +22,7 @@ urlpatterns = [
     path("defects/mine/", defects.my_defects, name="my_defects"),
     path("defects/<int:pk>/", defects.defect_detail, name="defect"),
     path("defects/<int:pk>/transition/", defects.defect_transition, name="defect_transition"),
+    path("defects/<int:pk>/comments/", defects.defect_comment, name="defect_comment"),
     # A release's audit trail, evidence packages and waivers (QA leads, stakeholders).
     path("releases/<int:release_id>/audit/", audit.release_audit, name="release_audit"),
     path(

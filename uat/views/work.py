@@ -24,7 +24,15 @@ from django.views.decorators.http import require_POST
 
 from .. import services
 from ..downloads import download_filename_of
-from ..models import FINAL_STATUSES, Execution, ExecutionDraft, ExecutionStatus, StepStatus
+from ..models import (
+    FINAL_STATUSES,
+    Defect,
+    Event,
+    Execution,
+    ExecutionDraft,
+    ExecutionStatus,
+    StepStatus,
+)
 from ..services.drafts import draft_fields
 from .access import execution_for, own_execution_for, require_member
 
@@ -129,6 +137,34 @@ def _steps(execution: Execution, errors: dict, drafts: dict):
     return steps
 
 
+def _last_time(execution: Execution) -> dict | None:
+    """For a retest: the defect whose fix queued it, and what failed last time — the
+    earlier run's results, note and evidence. Four queries, on retests only."""
+    if not execution.is_retest:
+        return None
+    earlier = (
+        Execution.objects.select_related("tester")
+        .prefetch_related("step_results", "evidence")
+        .get(pk=execution.retest_of_id)
+    )
+    queued = (
+        Event.objects.for_object(execution)
+        .filter(verb="execution.retest_queued")
+        .values_list("after", flat=True)
+        .first()
+    )
+    defect_id = (queued or {}).get("defect")
+    fixed = Defect.objects.filter(pk=defect_id).first() if defect_id else None
+    steps = earlier.case_version_id == execution.case_version_id
+    return {
+        "earlier": earlier,
+        "defect": fixed,
+        "results": [r for r in earlier.step_results.all() if r.status != StepStatus.PASSED],
+        "same_steps": steps,
+        "evidence": list(earlier.evidence.all()),
+    }
+
+
 def _posted_texts(request, execution: Execution) -> dict[str, str]:
     """The texts of the execution form this post carries."""
     return {name: request.POST[name] for name in draft_fields(execution) if name in request.POST}
@@ -168,6 +204,7 @@ def _context(request, execution: Execution, errors=None, **extra) -> dict:
         "defects": list(execution.defects.all()),
         "statuses": StepStatus.choices,
         "evidence_limit": settings.EVIDENCE_MAX_BYTES,
+        "last_time": _last_time(execution),
         **extra,
     }
 

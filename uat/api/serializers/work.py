@@ -7,6 +7,7 @@ from accounts.models import User
 from ...models import (
     CaseVersion,
     Defect,
+    DefectComment,
     DefectStatus,
     Execution,
     Release,
@@ -170,6 +171,7 @@ class DefectSerializer(ApiModelSerializer):
             "created_at",
             "updated_at",
             "fixed_at",
+            "fixed_in_build",
             "resolved_at",
         ]
         # Status moves only through the transition action; the rest of the record is
@@ -183,6 +185,7 @@ class DefectSerializer(ApiModelSerializer):
             "build",
             "reported_by",
             "fixed_at",
+            "fixed_in_build",
             "resolved_at",
         ]
 
@@ -190,3 +193,29 @@ class DefectSerializer(ApiModelSerializer):
 class DefectTransitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=DefectStatus.choices)
     note = serializers.CharField(allow_blank=True, required=False, default="")
+    fixed_in_build = serializers.CharField(
+        max_length=100,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="With status fixed: the build with the fix, which the retests run on. "
+        "Required while the UAT environment still runs the build that failed.",
+    )
+
+
+class DefectCommentSerializer(serializers.ModelSerializer):
+    """A comment of a defect's conversation."""
+
+    author_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DefectComment
+        fields = ["id", "defect", "author", "author_name", "body", "created_at"]
+        read_only_fields = fields
+
+    def get_author_name(self, comment: DefectComment) -> str:
+        return comment.author.full_name or comment.author.email
+
+
+class DefectCommentInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)

@@ -8,9 +8,16 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from ...models import Defect, Execution
-from ...policy import can_manage_plan, can_record, can_report_escaped_defect, can_triage
+from ...policy import (
+    can_comment,
+    can_manage_plan,
+    can_record,
+    can_report_escaped_defect,
+    can_triage,
+)
 from ...services import (
     ConcurrentEditError,
+    defect_comment_add,
     defect_report,
     defect_report_escaped,
     defect_transition,
@@ -29,6 +36,8 @@ from ..files import (
     requested_format,
 )
 from ..serializers.work import (
+    DefectCommentInputSerializer,
+    DefectCommentSerializer,
     DefectReportSerializer,
     DefectSerializer,
     DefectTransitionSerializer,
@@ -195,7 +204,11 @@ class DefectViewSet(AuditedWrites, mixins.UpdateModelMixin, ReadViewSet):
     serializer_class = DefectSerializer
     filterset_fields = ["release", "release__product", "status", "severity", "found_in"]
     ordering_fields = ["created_at", "updated_at", "severity", "status"]
-    action_permissions = {"create": can_report_escaped_defect, "transition": can_triage}
+    action_permissions = {
+        "create": can_report_escaped_defect,
+        "transition": can_triage,
+        "comment_add": can_comment,
+    }
 
     def scope(self, queryset):
         return queryset.visible_to(self.request.user)
@@ -222,9 +235,30 @@ class DefectViewSet(AuditedWrites, mixins.UpdateModelMixin, ReadViewSet):
     @extend_schema(request=DefectTransitionSerializer, responses={200: DefectSerializer})
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
-        """Move the defect along its workflow; fixing it queues retests."""
+        """Move the defect along its workflow. Fixing it queues retests on the build
+        with the fix: ``fixed_in_build``, required while the UAT environment still runs
+        the build that failed, else the environment's build. The reporter is emailed."""
         defect = self.get_object()
         data = DefectTransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         defect_transition(defect=defect, actor=request.user, **data.validated_data)
         return Response(DefectSerializer(self.get_queryset().get(pk=defect.pk)).data)
+
+    @extend_schema(responses={200: DefectCommentSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def comments(self, request, pk=None):
+        """The defect's comments, oldest first."""
+        defect = self.get_object()
+        comments = defect.comments.with_author()
+        return Response(DefectCommentSerializer(comments, many=True).data)
+
+    @extend_schema(request=DefectCommentInputSerializer, responses={201: DefectCommentSerializer})
+    @comments.mapping.post
+    def comment_add(self, request, pk=None):
+        """Comment on the defect (its reporter, QA leads, and the internal staff who see
+        it; an external tester on a defect they reported). The reporter is emailed."""
+        defect = self.get_object()
+        data = DefectCommentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = defect_comment_add(defect=defect, actor=request.user, **data.validated_data)
+        return Response(DefectCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
