@@ -40,9 +40,10 @@ migrate: install
 seed: migrate
 	$(PY) manage.py seed_demo --if-empty
 
+# HOST and PORT reach the settings too: emailed links follow them unless SITE_URL is set.
 run: seed
-	@SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py demo_logins
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@HOST=$(HOST) PORT=$(PORT) $(PY) manage.py demo_logins
+	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
