@@ -40,11 +40,20 @@ migrate: install
 seed: migrate
 	$(PY) manage.py seed_demo --if-empty
 
+# HOST and PORT reach the settings too: emailed links follow them unless SITE_URL is set.
 run: seed
-	@SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py demo_logins
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@HOST=$(HOST) PORT=$(PORT) $(PY) manage.py demo_logins
+	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install
+# axe-core for the accessibility check (tests/browser/test_accessibility.py), pinned in
+# tests/browser/axe/package-lock.json. Without npm the check skips (and fails in CI).
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/axe/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/browser/axe --no-audit --no-fund --ignore-scripts; \
+	else echo "npm not found: the accessibility check will be skipped"; fi
+
+test: install $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The benchmark empties and migrates its own database: bench.sqlite3, or DATABASE_URL

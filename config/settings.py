@@ -55,7 +55,12 @@ SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address in emailed links: SITE_URL when set, otherwise the address `make run`
+# serves on (its HOST and PORT), so `PORT=8100 make run` mails links to port 8100.
+SITE_URL = (
+    os.environ.get("SITE_URL")
+    or f"http://{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '8000'}"
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -170,7 +175,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # The largest evidence file a tester may upload (screenshots, PDFs, text logs).
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
 
-# Mail: a real SMTP server when SMTP_HOST is set, otherwise printed to the console.
+# Mail: a real SMTP server when SMTP_HOST is set, otherwise printed to the console by
+# Greenlight's own console mailer (accounts/mail_console.py): readable text with whole
+# links, and attachments named rather than dumped in base64.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Greenlight <greenlight@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if os.environ.get("SMTP_HOST"):
@@ -189,7 +196,7 @@ if os.environ.get("SMTP_HOST"):
         }
     }
 else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    MAILERS = {"default": {"BACKEND": "accounts.mail_console.EmailBackend"}}
 
 # Celery: real workers when a broker is configured, otherwise run tasks in-process.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -39,6 +39,15 @@ class CaseStepForm(forms.ModelForm):
         model = CaseStep
         fields = ("position", "action", "expected")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The admin's steps table labels its columns, not each row's fields: name each
+        # field for a screen reader ("Step 2: expected result").
+        self.step_name = f"Step {self.instance.position or ''}".strip()
+        for name, label in (("position", "number"), ("action", "action")):
+            self.fields[name].widget.attrs["aria-label"] = f"{self.step_name}: {label}"
+        self.fields["expected"].widget.attrs["aria-label"] = f"{self.step_name}: expected result"
+
     def validate_constraints(self):
         exclude = self._get_validation_exclusions() | {"position"}
         try:
@@ -50,6 +59,11 @@ class CaseStepForm(forms.ModelForm):
 class CaseStepFormSet(forms.BaseInlineFormSet):
     """The steps of a case. A ready case is what testers run, so it keeps at least one
     step; checking here shows the problem on the form instead of failing the save."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["aria-label"] = f"Delete {form.step_name.lower()}"
 
     def clean(self):
         super().clean()

@@ -108,7 +108,11 @@ def test_seed_demo_plans_cohorts_and_people():
             SignoffRole.BUSINESS_OWNER: "owner@example.com",
             SignoffRole.QA_LEAD: "lead@example.com",
         }
-        assert plan.min_pass_rate == Plan._meta.get_field("min_pass_rate").default
+    # The beta keeps the default exit criteria; the alpha's are looser (a few cases may
+    # stay failed on triaged defects; the beta proves the requirements).
+    assert beta.min_pass_rate == Plan._meta.get_field("min_pass_rate").default
+    assert beta.require_requirement_coverage
+    assert (alpha.min_pass_rate, alpha.require_requirement_coverage) == (90, False)
 
     users = {user.email: user for user in User.objects.prefetch_related("groups")}
     assert users["lead@example.com"].has_role(Role.QA_LEAD)
@@ -275,3 +279,35 @@ def test_build_scale_adds_a_new_product_each_time():
 def test_seed_scale_rejects_impossible_sizes():
     with pytest.raises(CommandError, match="two cohorts"):
         call_command("seed_scale", "--cohorts=1", stdout=StringIO(), stderr=StringIO())
+
+
+def test_the_demo_reaches_every_verdict_of_the_gate():
+    """A newcomer sees all three answers: the signed alpha report opens the gate to beta,
+    the beta under way keeps production shut, and 2.3 (before Greenlight) has no report."""
+    from reports.gate import gate_evaluate
+    from reports.models import AcceptanceReport
+
+    seed()
+    releases = {r.version: r for r in Release.objects.filter(product__slug=DEMO_SLUG)}
+    to_beta = gate_evaluate(release=releases["2.4"], stage=Release.Stage.BETA)
+    to_production = gate_evaluate(release=releases["2.4"], stage=Release.Stage.PRODUCTION)
+    earlier = gate_evaluate(release=releases["2.3"], stage=Release.Stage.PRODUCTION)
+
+    assert (to_beta.decision, to_beta.reasons) == ("go", [])
+    assert to_production.decision == "no-go"
+    assert to_production.report is not None and to_production.report_fresh
+    assert any(reason.startswith("Criterion failed") for reason in to_production.reasons)
+    assert earlier.decision == "inconclusive"
+
+    alpha = to_beta.report
+    assert alpha.plan.stage == Plan.Stage.ALPHA
+    assert alpha.status == AcceptanceReport.Status.READY and alpha.decision == "go"
+    signed = {(s.role, s.signer.email) for s in alpha.signoffs.select_related("signer")}
+    assert signed == {
+        (SignoffRole.BUSINESS_OWNER, "owner@example.com"),
+        (SignoffRole.QA_LEAD, "lead@example.com"),
+    }
+    # Signed by the rules: each signer named by the administrator, who signs nothing.
+    for role in alpha.plan.signoff_roles.select_related("configured_by"):
+        assert role.configured_by.email == "admin@example.com"
+    assert Event.objects.filter(verb="report.ready").count() == 2

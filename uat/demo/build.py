@@ -17,6 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from reports.services import report_build, report_request
+from reports.signoffs import signoff_sign
 from uat.models import (
     Case,
     CaseStep,
@@ -30,6 +32,7 @@ from uat.models import (
     Product,
     Release,
     Requirement,
+    SignOffDecision,
     SignoffRole,
     StepStatus,
 )
@@ -42,6 +45,7 @@ from uat.services import (
     execution_step_record,
     plan_assign,
     signoff_role_configure,
+    waiver_grant,
 )
 
 from . import people, script
@@ -123,6 +127,7 @@ class _Demo:
         self._beta_round(beta_cohort, ready)
         for defect, path in later:
             self._walk(defect, path)
+        self._acceptance()
 
     # ------------------------------------------------------------------ the library
 
@@ -212,6 +217,33 @@ class _Demo:
         )
         return alpha, beta
 
+    # ------------------------------------------------------------------ acceptance
+
+    def _acceptance(self) -> None:
+        """The acceptance reports as the data now stand, built by the report service
+        (in-process, as a worker would). The alpha's is signed by both named signers, so
+        the gate to beta says go; the beta's fails its criteria while the beta is under
+        way, so the gate to production says no-go. (Release 2.3 predates Greenlight and
+        has no report: its gate says inconclusive.)"""
+        owner = self.users[people.OWNER]
+        for plan in self.release.plans.order_by("stage"):
+            report, _ = report_request(plan=plan, actor=self.lead)
+            report = report_build(report_id=report.pk)
+            if plan.stage != Plan.Stage.ALPHA:
+                continue
+            for role, signer in (
+                (SignoffRole.BUSINESS_OWNER, owner),
+                (SignoffRole.QA_LEAD, self.lead),
+            ):
+                signoff_sign(
+                    report=report,
+                    signer=signer,
+                    role=role,
+                    decision=SignOffDecision.APPROVE,
+                    password=settings.DEMO_PASSWORD,
+                    comment="Alpha exit criteria met; ready for the customer pilot.",
+                )
+
     def _plan(self, stage: str, cohort: Cohort, cases: list[Case], **fields) -> Plan:
         plan = Plan.objects.create(
             release=self.release,
@@ -255,6 +287,11 @@ class _Demo:
             "the marketing module, which have their own release.",
             starts_on=self.today - dt.timedelta(days=35),
             ends_on=self.today - dt.timedelta(days=21),
+            # The alpha's exit criteria, looser than the beta's: internal staff may leave
+            # a few cases failed on known, triaged defects (deferred or rejected), and
+            # the beta proves every requirement with customers.
+            min_pass_rate=90,
+            require_requirement_coverage=False,
         )
         executions = plan_assign(plan=plan, cohort=cohort, actor=self.lead)
         reported = self._run(
@@ -263,6 +300,8 @@ class _Demo:
         self._deploy(FIX_BUILD)
         for defect, spec in reported:
             self._walk(defect, spec.path, spec.note)
+            if spec.waiver:
+                self._waive(defect, spec.waiver)
         plan.status = Plan.Status.COMPLETED
         plan.save(update_fields=["status", "updated_at"])
         return [(defect, spec.later) for defect, spec in reported if spec.later]
@@ -299,6 +338,8 @@ class _Demo:
         )
         for defect, spec in reported:
             self._walk(defect, spec.path, spec.note, fixed_in=BETA_FIX_BUILD)
+            if spec.waiver:
+                self._waive(defect, spec.waiver)
 
     def _run(
         self, executions, defects, blocked, *, progress, showcase=None
@@ -375,6 +416,15 @@ class _Demo:
             actor=execution.tester,
             notes=notes,
             time_spent_seconds=self.rng.randint(4, 25) * 60,
+        )
+
+    def _waive(self, defect: Defect, reason: str) -> None:
+        """The business owner accepts an open defect for the release until 2.4.1."""
+        waiver_grant(
+            defect=defect,
+            actor=self.users[people.OWNER],
+            reason=reason,
+            expires_at=timezone.now() + dt.timedelta(days=60),
         )
 
     def _walk(self, defect: Defect, path: tuple[str, ...], note: str = "", fixed_in=None) -> None:

@@ -30,6 +30,8 @@ class DefectSpec:
     later: tuple[str, ...] = ()
     note: str = ""
     external_key: str = ""
+    # The business owner accepts the open defect for the release with known risk: why.
+    waiver: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ ALPHA_DEFECTS = [
         "3. Open the History tab of Northwind Traders.\n"
         "Expected: an entry records the merge. Actual: no entry.",
         path=(S.CONFIRMED, S.IN_PROGRESS),
-        later=(S.FIXED,),
+        later=(S.FIXED, RETEST_PASSES, S.VERIFIED),
         external_key="ACME-2317",
     ),
     DefectSpec(
@@ -146,6 +148,9 @@ BETA_DEFECTS = [
         "2. Open the contact's mailbox in the UAT mail catcher.\n"
         "Expected: the subject starts with the case number. Actual: it does not, so the "
         "customer's answer opens a new case.",
+        path=(S.CONFIRMED,),
+        waiver="Accepted for 2.4: agents type the case number into the subject until the "
+        "fix in 2.4.1; the support team has been told.",
     ),
     DefectSpec(
         "CRM-C031",
@@ -157,7 +162,7 @@ BETA_DEFECTS = [
         "1. Open a High priority case and reply within the first hour.\n"
         "2. Close it with the resolution 'Refund issued'.\n"
         "Expected: SLA result 'Met'. Actual: 'Breached'.",
-        path=(S.CONFIRMED, S.IN_PROGRESS),
+        path=FIX_VERIFIED,
         external_key="ACME-2351",
     ),
     DefectSpec(
@@ -170,7 +175,7 @@ BETA_DEFECTS = [
         "2. Erase the contact Andrew Fuller.\n"
         "3. Run the report again.\n"
         "Expected: the same counts. Actual: his calls are no longer counted.",
-        path=(S.CONFIRMED,),
+        path=FIX_VERIFIED,
         external_key="ACME-2356",
     ),
     DefectSpec(
@@ -184,7 +189,7 @@ BETA_DEFECTS = [
         "2. Run Reports › Pipeline for this quarter and team North.\n"
         "3. Compare with the Pipeline board.\n"
         "Expected: the same totals. Actual: the report ignores the GBP opportunity.",
-        path=(S.CONFIRMED, S.IN_PROGRESS, S.FIXED),
+        path=(*FIX_VERIFIED, S.CLOSED),
         external_key="ACME-2361",
     ),
     DefectSpec(
@@ -194,7 +199,7 @@ BETA_DEFECTS = [
         "Call duration accepts only hh:mm, not minutes",
         Severity.MINOR,
         "1. Log a call and enter 15 as its duration.\n2. Save.",
-        path=(*FIX_VERIFIED, S.CLOSED),
+        path=(S.CONFIRMED, S.IN_PROGRESS, S.FIXED),
         external_key="ACME-2340",
     ),
     DefectSpec(
@@ -204,7 +209,9 @@ BETA_DEFECTS = [
         "Email template placeholders are not filled in",
         Severity.MAJOR,
         "1. Open a contact and click Email.\n2. Choose the template 'Meeting follow-up'.",
-        path=(S.CONFIRMED,),
+        path=(S.CONFIRMED, S.IN_PROGRESS),
+        waiver="Accepted for 2.4: the template is used by few customers, who fill in the "
+        "name by hand until 2.4.1.",
         external_key="ACME-2358",
     ),
     DefectSpec(
