@@ -201,7 +201,7 @@ def route_names(resolver: URLResolver | None = None, prefix: str = "", namespace
 ALL_ROUTES = sorted(set(route_names()) | set(ROUTES))
 
 
-@pytest.fixture
+@pytest.fixture(name="world")  # named, so other modules may import it under another name
 def world(tester, beta_tester, stakeholder, lead):
     """A plan the stakeholder holds a stake in, where the tester failed a case, reported
     a defect with a screenshot; the beta tester has an assignment of their own."""

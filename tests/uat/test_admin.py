@@ -108,6 +108,8 @@ NOT_IN_ADMIN = {
     "uat.defecttally",
     # The sign-in lockout's counter; every try is in the audit trail as an event.
     "accounts.signinattempt",
+    # Shown read-only inline on their defect's page.
+    "uat.defectcomment",
     # What a tester typed and has not saved yet: theirs alone, not a record.
     "uat.executiondraft",
 }

@@ -206,9 +206,10 @@ def test_the_retest_page_names_the_fix_the_build_and_what_failed_last_time(
     assert reverse("uat:execution", args=[failed.uuid]) in text
 
 
-# The execution page's seven (tests/uat/test_page_queries.py), and five for a retest: the
-# earlier run, its step results, its evidence, the event naming the defect, the defect.
-RETEST_PAGE_QUERIES = 7 + 5
+# The execution page's eight (tests/uat/test_page_queries.py; the tester's drafts are the
+# eighth), and five for a retest: the earlier run, its step results, its evidence, the
+# event naming the defect, the defect.
+RETEST_PAGE_QUERIES = 8 + 5
 
 
 @pytest.mark.parametrize("evidence", [1, 6])

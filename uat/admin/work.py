@@ -302,6 +302,11 @@ class DefectAdmin(GreenlightAdmin):
         "resolved_at",
     )
     inlines = (DefectCommentInline,)
+
+    def get_inlines(self, request, obj=None):
+        # A new defect is recorded by its service and has no comments yet.
+        return self.inlines if obj is not None else ()
+
     actions = [
         *(
             _status_action(status)
