@@ -28,14 +28,33 @@ class CaseAdminForm(forms.ModelForm):
 
 
 class CaseStepForm(forms.ModelForm):
-    """One step of a case. Its position is checked for uniqueness among the steps on the
-    page rather than against the saved ones, so steps can swap places in one save."""
+    """One step of a case. Its order number only says where the step goes: the formset
+    numbers the steps 1, 2, 3... on save, so the saved positions have no gaps or
+    duplicates whatever was typed. Its uniqueness is therefore not checked per row."""
 
-    position = forms.IntegerField(min_value=1, max_value=999)
+    position = forms.IntegerField(
+        label="Order",
+        min_value=1,
+        max_value=999,
+        required=False,
+        help_text="Steps are numbered 1, 2, 3… in this order when saved. Type a number "
+        "to move a step there; leave it empty to put a new step last.",
+    )
 
     class Meta:
         model = CaseStep
         fields = ("position", "action", "expected")
+        widgets = {
+            "action": forms.Textarea(attrs={"rows": 3}),
+            "expected": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def has_changed(self) -> bool:
+        # The page numbers every row, the empty one for a new step included: a new row
+        # holding only its number is still empty.
+        if self.instance.pk is None:
+            return any(name != "position" for name in self.changed_data)
+        return super().has_changed()
 
     def validate_constraints(self):
         exclude = self._get_validation_exclusions() | {"position"}
@@ -45,9 +64,31 @@ class CaseStepForm(forms.ModelForm):
             self._update_errors(error)
 
 
+# Where a step whose order number is empty goes: after every numbered one.
+LAST = 10_000
+
+
 class CaseStepFormSet(forms.BaseInlineFormSet):
     """The steps of a case. A ready case is what testers run, so it keeps at least one
-    step; checking here shows the problem on the form instead of failing the save."""
+    step; checking here shows the problem on the form instead of failing the save.
+
+    The kept steps are numbered 1..n by the order typed, into ``ordered_steps``, which
+    the admin saves: a step given a number goes there, ahead of one that had it."""
+
+    ordered_steps: list[CaseStep] = []
+
+    @staticmethod
+    def _rank(pair) -> tuple[int, int, int]:
+        # By the number typed; of two with the same number the one given it now (moved
+        # there, or a new step put there) comes first; then the order shown.
+        index, form = pair
+        moved = "position" in form.changed_data
+        return (form.cleaned_data.get("position") or LAST, 0 if moved else 1, index)
+
+    def validate_unique(self):
+        # The one unique rule of a step is its (case, position), and positions are given
+        # here, not taken as typed: two rows typed with the same number are no error.
+        return None
 
     def clean(self):
         super().clean()
@@ -60,6 +101,11 @@ class CaseStepFormSet(forms.BaseInlineFormSet):
         ]
         if self.instance.status == Case.Status.READY and not kept:
             raise ValidationError("A ready case needs at least one step.")
+        ranked = sorted(enumerate(kept), key=self._rank)
+        self.ordered_steps = []
+        for number, (_, form) in enumerate(ranked, start=1):
+            form.instance.position = number
+            self.ordered_steps.append(form.instance)
 
 
 class PlanAdminForm(forms.ModelForm):

@@ -99,6 +99,10 @@ class CaseStepInline(admin.TabularInline):
     ordering = ("position",)
     extra = 1
 
+    class Media:
+        css = {"all": ("css/admin-case-editor.css",)}
+        js = ("js/case-steps.js",)
+
 
 class CaseVersionInline(ReadOnlyInline):
     model = CaseVersion
@@ -147,17 +151,19 @@ class CaseAdmin(LibraryAdminMixin, GreenlightAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not CaseStep:
             return super().save_formset(request, form, formset, change)
-        steps = formset.save(commit=False)
+        formset.save(commit=False)
         for step in formset.deleted_objects:
             step.delete()
-        # Renumbering (say, swapping steps 1 and 2) would collide with the unique
-        # (case, position) constraint mid-way: move the edited steps past the last
-        # position first, then save them where they belong.
+        # Every kept step is saved at the number the formset gave it (1..n in the order
+        # shown). Renumbering would collide with the unique (case, position) constraint
+        # mid-way: move the saved steps past the last position first.
+        steps = formset.ordered_steps
         moved = [step.pk for step in steps if step.pk]
         if moved:
             top = CaseStep.objects.filter(case=form.instance).aggregate(top=Max("position"))
             CaseStep.objects.filter(pk__in=moved).update(position=F("position") + top["top"])
         for step in steps:
+            step.case = form.instance
             step.save()
         formset.save_m2m()
         return None
