@@ -4,7 +4,8 @@ scope, a cohort and its members, and the input of the plan actions."""
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from .models import Case, CaseStep, Cohort, Defect, Plan, Release
+from .models import Case, CaseStep, Cohort, Defect, Plan, Release, Requirement
+from .models.catalog import CaseStatus, Priority
 from .services import defect_record, defect_report_escaped
 
 
@@ -109,7 +110,18 @@ class CaseStepFormSet(forms.BaseInlineFormSet):
 
 
 class PlanAdminForm(forms.ModelForm):
-    """The plan form of the admin, which names the model and fields."""
+    """The plan form of the admin, which names the model and fields. The scope (its
+    cases) is saved by the admin through ``plan_scope_change``, not with the other
+    many-to-many fields."""
+
+    def _save_m2m(self):
+        if "cases" not in self.cleaned_data:
+            return super()._save_m2m()
+        cases = self.cleaned_data.pop("cases")
+        try:
+            return super()._save_m2m()
+        finally:
+            self.cleaned_data["cases"] = cases
 
     def clean(self):
         cleaned = super().clean()
@@ -300,3 +312,37 @@ class DefectAdminForm(forms.ModelForm):
             return
         for field, messages in error.message_dict.items():
             self.add_error(field if field in self.fields else None, messages)
+
+
+class PlanScopeFilterForm(forms.Form):
+    """The filters of a plan's case picker: which cases of the plan's product to show."""
+
+    requirement = forms.ModelChoiceField(
+        queryset=Requirement.objects.none(), required=False, empty_label="Any requirement"
+    )
+    priority = forms.ChoiceField(required=False, choices=[("", "Any priority"), *Priority.choices])
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *CaseStatus.choices])
+    q = forms.CharField(label="Key or title contains", required=False, max_length=100, strip=True)
+
+    def __init__(self, *args, product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.product = product
+        self.fields["requirement"].queryset = product.requirements.order_by("key")
+        self.fields["requirement"].label_from_instance = lambda r: f"{r.key} {r.title}"
+
+    def cases(self):
+        """The product's cases these filters match, by key, or None when a filter is
+        not one the form offers."""
+        if not self.is_valid():
+            return None
+        data = self.cleaned_data
+        return (
+            Case.objects.filter(product=self.product)
+            .matching(
+                requirement=data["requirement"],
+                priority=data["priority"],
+                status=data["status"],
+                text=data["q"],
+            )
+            .order_by("key")
+        )

@@ -54,7 +54,7 @@ REFUSALS = {
     "report_escaped_defect": "Only internal staff record defects found in production.",
     "log_defect": "Only QA leads log defects found in UAT on behalf of testers.",
     "triage": "Only QA leads move defects along their workflow.",
-    "manage_plan": "Only QA leads assign, clone and record results into plans.",
+    "manage_plan": "Only QA leads assign, clone, scope and record results into plans.",
     "invite": "Only QA leads invite testers.",
     "request_report": "Only QA leads ask for acceptance reports.",
     "build_evidence_package": "Only QA leads and the release's stakeholders build evidence "

@@ -1,10 +1,12 @@
-"""The QA lead's case editor in the admin, in Chromium at a laptop's 1366 x 768: the steps
-table fits its column, and steps move up and down with the keyboard or the mouse."""
+"""The QA lead's case editor and plan scope in the admin, in Chromium at a laptop's
+1366 x 768: the steps table fits its column, steps move up and down with the keyboard or
+the mouse, and the plan's case picker filters and adds in place with htmx."""
 
 import pytest
 
 from accounts.models import Role
-from tests.factories import CaseFactory, UserFactory
+from tests.factories import CaseFactory, PlanFactory, UserFactory
+from uat.models import Event
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -96,3 +98,29 @@ def test_steps_move_up_and_down_and_are_saved_in_that_order(new_page):
         "Do thing 1",
         "Do thing 2",
     ]
+
+
+def test_the_case_picker_filters_as_the_lead_types_and_adds_all_shown(new_page, artifacts):
+    plan = PlanFactory()
+    product = plan.release.product
+    CaseFactory(product=product, key="CRM-001", title="Sign in")
+    CaseFactory(product=product, key="CRM-002", title="Sign out")
+    CaseFactory(product=product, key="CRM-003", title="Create a quote")
+    page = new_page(viewport=LAPTOP)
+    admin_sign_in(page)
+    page.goto(f"/admin/uat/plan/{plan.pk}/change/")
+    page.get_by_role("link", name="Choose cases with filters").click()
+    results = page.locator("#scope-results")
+    page.wait_for_url("**/scope/")
+    page.wait_for_load_state("load")  # htmx (deferred) is listening
+    results.get_by_text("CRM-003").wait_for()
+    page.get_by_label("Key or title contains").fill("sign")
+    # htmx redraws the results alone, and the address keeps the filter.
+    results.get_by_text("CRM-003").wait_for(state="detached")
+    assert "q=sign" in page.url
+    page.get_by_role("button", name="Add all 2 shown").click()
+    page.get_by_role("status").filter(has_text="added 2 cases (CRM-001, CRM-002)").wait_for()
+    assert results.locator("tbody td").get_by_text("In scope", exact=True).count() == 2
+    assert sorted(case.key for case in plan.cases.all()) == ["CRM-001", "CRM-002"]
+    assert Event.objects.filter(verb="plan.scope_changed").count() == 1
+    page.screenshot(path=artifacts / "plan-case-picker.png", full_page=True)

@@ -2,10 +2,16 @@
 order shown, the diff between two versions of a case, and the plan's case picker."""
 
 import pytest
+from django.contrib.messages import get_messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from tests.admin_support import admin_url, changeform_data
-from tests.factories import CaseFactory
-from uat.models import Case
+from tests.factories import CaseFactory, PlanFactory, RequirementFactory, UserFactory
+from uat.models import Case, Event, Plan, ScopeTally
+from uat.services import plan_scope_change
+
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -82,3 +88,172 @@ def test_an_empty_new_row_holding_only_its_number_is_no_step(lead_client):
     assert response.status_code == 302
     assert _steps(case) == [(1, "Do thing 1"), (2, "Do thing 2")]
     assert case.versions.count() == 1
+
+
+# ------------------------------------------------------------------ plan scope picker
+
+
+@pytest.fixture
+def library():
+    """A plan and six cases of its product: two covering R-LOGIN (one critical), a draft,
+    and three others; plus a case of another product."""
+    plan = PlanFactory()
+    product = plan.release.product
+    login = RequirementFactory(product=product, key="R-LOGIN")
+    cases = {
+        "login": CaseFactory(product=product, key="CRM-001", title="Sign in", critical=True),
+        "logout": CaseFactory(product=product, key="CRM-002", title="Sign out"),
+        "draft": CaseFactory(product=product, key="CRM-003", title="Export quotes", draft=True),
+        "quote": CaseFactory(product=product, key="CRM-004", title="Create a quote"),
+        "lead": CaseFactory(product=product, key="CRM-005", title="Add a lead"),
+        "stray": CaseFactory(key="OTHER-1", title="Sign in elsewhere"),
+    }
+    cases["login"].requirements.add(login)
+    cases["logout"].requirements.add(login)
+    return {"plan": plan, "requirement": login, **cases}
+
+
+def scope_url(plan, **query) -> str:
+    url = reverse("admin:uat_plan_scope", args=[plan.pk])
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+def shown_keys(response) -> list[str]:
+    return [case.key for case, _ in response.context["rows"]]
+
+
+def scope_changes(plan) -> int:
+    tally = ScopeTally.objects.filter(plan_id=plan.pk).first()
+    return tally.changes if tally else 0
+
+
+def test_the_case_picker_filters_by_requirement_priority_status_and_text(
+    lead_client, library, django_assert_num_queries
+):
+    plan = library["plan"]
+    everything = lead_client.get(scope_url(plan))
+    assert everything.status_code == 200
+    assert shown_keys(everything) == ["CRM-001", "CRM-002", "CRM-003", "CRM-004", "CRM-005"]
+    by_requirement = lead_client.get(scope_url(plan, requirement=library["requirement"].pk))
+    assert shown_keys(by_requirement) == ["CRM-001", "CRM-002"]
+    assert shown_keys(lead_client.get(scope_url(plan, priority="critical"))) == ["CRM-001"]
+    assert shown_keys(lead_client.get(scope_url(plan, status="draft"))) == ["CRM-003"]
+    assert shown_keys(lead_client.get(scope_url(plan, q="sign"))) == ["CRM-001", "CRM-002"]
+    assert shown_keys(lead_client.get(scope_url(plan, q="crm-004"))) == ["CRM-004"]
+    # A fixed number of queries whatever the number of cases shown: the session, user
+    # and permissions, the plan, the requirements to filter by, the cases with their
+    # requirements, the scope.
+    for _ in range(5):
+        RequirementFactory(product=plan.release.product).cases.add(
+            CaseFactory(product=plan.release.product)
+        )
+    with django_assert_num_queries(10):
+        assert len(shown_keys(lead_client.get(scope_url(plan)))) == 10
+
+
+def test_adding_the_selected_cases_without_javascript(lead_client, lead, library):
+    plan = library["plan"]
+    url = scope_url(plan, q="sign")
+    before = scope_changes(plan)
+    response = lead_client.post(
+        url, {"scope": "add_selected", "case": [library["login"].pk, library["logout"].pk]}
+    )
+    assert response.status_code == 302 and response["Location"] == url
+    assert set(plan.cases.all()) == {library["login"], library["logout"]}
+    assert scope_changes(plan) > before  # the reports of the plan are stale
+    event = Event.objects.for_object(plan).get(verb="plan.scope_changed")
+    assert (event.actor, event.after["added"], event.after["removed"]) == (
+        lead,
+        ["CRM-001", "CRM-002"],
+        [],
+    )
+    (message,) = [m.message for m in get_messages(response.wsgi_request)]
+    assert message == f"Scope of {plan}: added 2 cases (CRM-001, CRM-002)."
+    page = lead_client.get(url)
+    assert [in_scope for _, in_scope in page.context["rows"]] == [True, True]
+
+
+def test_adding_all_shown_and_removing_the_selected(lead_client, library):
+    plan = library["plan"]
+    response = lead_client.post(scope_url(plan, status="ready"), {"scope": "add_shown"})
+    assert response.status_code == 302
+    assert sorted(c.key for c in plan.cases.all()) == ["CRM-001", "CRM-002", "CRM-004", "CRM-005"]
+    response = lead_client.post(
+        scope_url(plan), {"scope": "remove_selected", "case": [library["quote"].pk]}
+    )
+    assert response.status_code == 302
+    assert sorted(c.key for c in plan.cases.all()) == ["CRM-001", "CRM-002", "CRM-005"]
+    removal = Event.objects.for_object(plan).filter(verb="plan.scope_changed").latest("pk")
+    assert removal.after["removed"] == ["CRM-004"]
+
+
+def test_the_case_picker_with_htmx_redraws_its_results_in_place(lead_client, library):
+    plan = library["plan"]
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    filtered = lead_client.get(scope_url(plan, priority="critical"), **htmx)
+    body = filtered.content.decode()
+    assert filtered.status_code == 200
+    assert body.lstrip().startswith('<div id="scope-results">') and "<html" not in body
+    assert "CRM-001" in body and "CRM-002" not in body
+    added = lead_client.post(scope_url(plan, priority="critical"), {"scope": "add_shown"}, **htmx)
+    body = added.content.decode()
+    assert added.status_code == 200 and "<html" not in body
+    assert f"Scope of {plan}: added 1 case (CRM-001)." in body
+    assert "In scope" in body
+    assert list(plan.cases.all()) == [library["login"]]
+
+
+def test_bad_filters_and_selections_answer_clearly(lead_client, library):
+    plan = library["plan"]
+    bad = lead_client.get(scope_url(plan, priority="urgent", requirement="abc", q="sign"))
+    assert bad.status_code == 400
+    assert "Select a valid choice" in bad.content.decode()
+    # What was typed stays in the filter form.
+    assert bad.context["filters"]["q"].value() == "sign"
+    nothing = lead_client.post(scope_url(plan), {"scope": "add_selected", "case": ["x", ""]})
+    assert nothing.status_code == 302
+    assert [m.message for m in get_messages(nothing.wsgi_request)] == [
+        "Select at least one case first."
+    ]
+    stray = lead_client.post(
+        scope_url(plan), {"scope": "add_selected", "case": [library["stray"].pk]}
+    )
+    assert stray.status_code == 302
+    assert not plan.cases.exists()
+    unknown = lead_client.post(scope_url(plan), {"scope": "everything"}, HTTP_HX_REQUEST="true")
+    assert unknown.status_code == 400
+    assert lead_client.get(reverse("admin:uat_plan_scope", args=[10**9])).status_code == 404
+
+
+def test_only_qa_leads_use_the_case_picker(client, library):
+    plan = library["plan"]
+    tester = UserFactory(staff=True, roles=["Tester"])
+    client.force_login(tester)
+    assert client.get(scope_url(plan)).status_code == 403
+    response = client.post(scope_url(plan), {"scope": "add_shown"})
+    assert response.status_code == 403
+    assert not plan.cases.exists()
+    with pytest.raises(PermissionDenied):
+        plan_scope_change(plan=plan, actor=tester, add=[library["login"]])
+
+
+def test_the_scope_service_refuses_cases_of_another_product(lead, library):
+    plan = library["plan"]
+    with pytest.raises(ValidationError, match="Not cases of"):
+        plan_scope_change(plan=plan, actor=lead, add=[library["login"], library["stray"]])
+    assert not plan.cases.exists()
+
+
+def test_the_plan_form_changes_the_scope_through_the_service(lead_client, lead, library):
+    plan = library["plan"]
+    plan.cases.add(library["quote"])
+    page = lead_client.get(admin_url(Plan, "change", plan.pk))
+    assert reverse("admin:uat_plan_scope", args=[plan.pk]) in page.content.decode()
+    data = changeform_data(page, cases=[str(library["login"].pk)])
+    response = lead_client.post(admin_url(Plan, "change", plan.pk), data)
+    assert response.status_code == 302
+    assert list(plan.cases.all()) == [library["login"]]
+    event = Event.objects.for_object(plan).get(verb="plan.scope_changed")
+    assert (event.after["added"], event.after["removed"]) == (["CRM-001"], ["CRM-004"])
+    # One event for the scope, not a second copy in the plain edit's.
+    assert not Event.objects.for_object(plan).filter(verb="plan.changed").exists()
