@@ -257,3 +257,103 @@ def test_the_plan_form_changes_the_scope_through_the_service(lead_client, lead, 
     assert (event.after["added"], event.after["removed"]) == (["CRM-001"], ["CRM-004"])
     # One event for the scope, not a second copy in the plain edit's.
     assert not Event.objects.for_object(plan).filter(verb="plan.changed").exists()
+
+
+# ------------------------------------------------------------------ version diff
+
+
+def _edit(lead_client, case, **changes):
+    response = _save_case(lead_client, case, **changes)
+    assert response.status_code == 302
+    case.refresh_from_db()
+
+
+def compare_url(case, **query) -> str:
+    url = reverse("admin:uat_case_compare", args=[case.pk])
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+def test_the_diff_of_two_versions_names_every_change_in_words(lead_client):
+    case = CaseFactory(steps=4, title="Create a quote")
+    # Version 2: a new title; step 2's expected result reworded; step 3 removed; step 4
+    # moved first; a new step at the end.
+    _edit(
+        lead_client,
+        case,
+        title="Create and send a quote",
+        **{
+            "steps-1-expected": "Thing 2 is done and saved",
+            "steps-2-DELETE": "on",
+            "steps-3-position": "1",
+            "steps-TOTAL_FORMS": "5",
+            "steps-4-action": "Send it",
+            "steps-4-expected": "The customer gets an email",
+        },
+    )
+    assert case.version == 2
+    response = lead_client.get(compare_url(case, older=1, newer=2))
+    assert response.status_code == 200
+    diff = response.context["diff"]
+    assert [(f.label, f.before, f.after) for f in diff.fields] == [
+        ("Title", "Create a quote", "Create and send a quote")
+    ]
+    assert [(s.kind, s.before_number, s.after_number) for s in diff.steps] == [
+        ("moved", 4, 1),
+        ("unchanged", 1, 2),
+        ("changed", 2, 3),
+        ("removed", 3, None),
+        ("added", None, 4),
+    ]
+    body = response.content.decode()
+    for words in (
+        "Moved: step 4 is now step 1",
+        "Expected result changed; step 2 is now step 3",
+        "Removed (was step 3)",
+        "Added as step 4",
+        "1 field changed, 1 step added, 1 step removed, 1 step moved, 1 step changed.",
+    ):
+        assert words in body
+    # Marked up, not coloured only: what went and what came are <del> and <ins>.
+    assert '<del><span class="visually-hidden">Changed from: </span>Thing 2 done</del>' in body
+    assert (
+        '<ins><span class="visually-hidden">Changed to: </span>Thing 2 is done and saved</ins>'
+        in body
+    )
+
+
+def test_the_case_page_links_each_version_to_its_diff_and_the_latest_is_the_default(
+    lead_client, django_assert_num_queries
+):
+    case = CaseFactory(steps=2)
+    _edit(lead_client, case, title="Second")
+    _edit(lead_client, case, title="Third")
+    page = lead_client.get(admin_url(Case, "change", case.pk)).content.decode()
+    assert f'{compare_url(case)}?older=2&amp;newer=3">Compare with version 2</a>' in page
+    assert f'{compare_url(case)}?older=1&amp;newer=2">Compare with version 1</a>' in page
+    with django_assert_num_queries(6):
+        default = lead_client.get(compare_url(case))
+    diff = default.context["diff"]
+    assert (diff.older.number, diff.newer.number) == (2, 3)
+    # Either order compares the older with the newer.
+    reverse_order = lead_client.get(compare_url(case, older=3, newer=1)).context["diff"]
+    assert (reverse_order.older.number, reverse_order.newer.number) == (1, 3)
+
+
+def test_comparing_versions_that_do_not_exist_answers_400(lead_client):
+    case = CaseFactory(steps=1)
+    _edit(lead_client, case, title="Second")
+    for query in ({"older": 1, "newer": 9}, {"older": "x", "newer": 2}, {"older": 2, "newer": 2}):
+        response = lead_client.get(compare_url(case, **query))
+        assert response.status_code == 400, query
+        assert response.context["diff"] is None
+    assert lead_client.get(reverse("admin:uat_case_compare", args=[10**9])).status_code == 404
+
+
+def test_only_staff_who_may_see_cases_compare_versions(client, library):
+    # As the case's own admin page: staff with permission to view cases.
+    case = library["login"]
+    client.force_login(UserFactory(roles=["Tester"]))
+    response = client.get(compare_url(case))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    client.force_login(UserFactory(staff=True))
+    assert client.get(compare_url(case)).status_code == 403

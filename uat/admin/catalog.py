@@ -11,6 +11,7 @@ from ..policy import REFUSALS, administrator, can_build_evidence_package
 from ..services import case_version_record
 from .base import GreenlightAdmin, ReadOnlyAdminMixin, ReadOnlyInline
 from .library import LibraryAdminMixin
+from .versions import CaseCompareAdminMixin, compare_link
 
 
 @admin.register(Product)
@@ -106,7 +107,7 @@ class CaseStepInline(admin.TabularInline):
 
 class CaseVersionInline(ReadOnlyInline):
     model = CaseVersion
-    fields = ("number", "title", "priority", "step_count", "created_by", "created_at")
+    fields = ("number", "title", "priority", "step_count", "created_by", "created_at", "changes")
     readonly_fields = fields
     ordering = ("-number",)
     verbose_name_plural = "versions (newest first; executions keep the one they ran)"
@@ -114,9 +115,13 @@ class CaseVersionInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("case", "created_by")
 
+    @admin.display(description="changes")
+    def changes(self, version: CaseVersion) -> str:
+        return compare_link(version)
+
 
 @admin.register(Case)
-class CaseAdmin(LibraryAdminMixin, GreenlightAdmin):
+class CaseAdmin(CaseCompareAdminMixin, LibraryAdminMixin, GreenlightAdmin):
     form = CaseAdminForm
     list_display = ("key", "title", "product", "priority", "status", "version", "updated_at")
     list_filter = ("status", "priority", "product")
