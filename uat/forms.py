@@ -45,10 +45,15 @@ class CaseStepForm(forms.ModelForm):
     class Meta:
         model = CaseStep
         fields = ("position", "action", "expected")
+        # The steps table's headers are no labels: each field names itself.
         widgets = {
-            "action": forms.Textarea(attrs={"rows": 3}),
-            "expected": forms.Textarea(attrs={"rows": 3}),
+            "action": forms.Textarea(attrs={"rows": 3, "aria-label": "Action"}),
+            "expected": forms.Textarea(attrs={"rows": 3, "aria-label": "Expected result"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["position"].widget.attrs["aria-label"] = "Order"
 
     def has_changed(self) -> bool:
         # The page numbers every row, the empty one for a new step included: a new row
@@ -85,6 +90,11 @@ class CaseStepFormSet(forms.BaseInlineFormSet):
         index, form = pair
         moved = "position" in form.changed_data
         return (form.cleaned_data.get("position") or LAST, 0 if moved else 1, index)
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["aria-label"] = "Delete this step"
 
     def validate_unique(self):
         # The one unique rule of a step is its (case, position), and positions are given

@@ -1,6 +1,8 @@
 """The QA lead's case editor and plan scope in the admin: steps numbered on save in the
 order shown, the diff between two versions of a case, and the plan's case picker."""
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -357,3 +359,18 @@ def test_only_staff_who_may_see_cases_compare_versions(client, library):
     assert response.status_code == 302 and "/login/" in response["Location"]
     client.force_login(UserFactory(staff=True))
     assert client.get(compare_url(case)).status_code == 403
+
+
+def test_every_field_of_the_steps_table_has_a_name(lead_client):
+    # The table's column headers label nothing: each field carries its own name.
+    case = CaseFactory(steps=2)
+    body = lead_client.get(admin_url(Case, "change", case.pk)).content.decode()
+    for name, label in (
+        ("position", "Order"),
+        ("action", "Action"),
+        ("expected", "Expected result"),
+        ("DELETE", "Delete this step"),
+    ):
+        for index in (0, 1):
+            field = re.search(rf'<[^>]*name="steps-{index}-{name}"[^>]*>', body).group(0)
+            assert f'aria-label="{label}"' in field, field
