@@ -374,3 +374,42 @@ def test_every_field_of_the_steps_table_has_a_name(lead_client):
         for index in (0, 1):
             field = re.search(rf'<[^>]*name="steps-{index}-{name}"[^>]*>', body).group(0)
             assert f'aria-label="{label}"' in field, field
+
+
+def test_the_api_changes_a_plans_scope_through_the_service_too(lead, library):
+    from rest_framework.test import APIClient
+
+    plan = library["plan"]
+    plan.cases.add(library["quote"])
+    api = APIClient()
+    api.force_authenticate(lead)
+    response = api.patch(
+        reverse("plan-detail", args=[plan.pk]),
+        {"cases": [library["login"].pk, library["logout"].pk]},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert sorted(response.json()["cases"]) == sorted([library["login"].pk, library["logout"].pk])
+    assert set(plan.cases.all()) == {library["login"], library["logout"]}
+    event = Event.objects.for_object(plan).get(verb="plan.scope_changed")
+    assert (event.actor, event.after["added"], event.after["removed"]) == (
+        lead,
+        ["CRM-001", "CRM-002"],
+        ["CRM-004"],
+    )
+    created = api.post(
+        reverse("plan-list"),
+        {
+            "release": plan.release.pk,
+            "stage": "beta",
+            "name": "Beta plan",
+            "cases": [library["quote"].pk],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    new_plan = Plan.objects.get(pk=created.json()["id"])
+    assert list(new_plan.cases.all()) == [library["quote"]]
+    assert Event.objects.for_object(new_plan).get(verb="plan.scope_changed").after["added"] == [
+        "CRM-004"
+    ]

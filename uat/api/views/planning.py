@@ -1,5 +1,6 @@
 """Plans and cohorts over the API, with the plan workflow actions."""
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -10,7 +11,13 @@ from rest_framework.response import Response
 from ...junit import plan_junit_record
 from ...models import Cohort, Plan, Release
 from ...policy import can_configure_signoffs, can_manage_plan
-from ...services import plan_assign, plan_clone, signoff_role_configure, signoff_role_remove
+from ...services import (
+    plan_assign,
+    plan_clone,
+    plan_scope_change,
+    signoff_role_configure,
+    signoff_role_remove,
+)
 from ..scopes import cohorts_of
 from ..serializers.planning import (
     CohortSerializer,
@@ -43,10 +50,32 @@ class PlanViewSet(WriteViewSet):
     def scope(self, queryset):
         return queryset.visible_to(self.request.user)
 
+    @transaction.atomic
     def perform_create(self, serializer):
         if "owner" not in serializer.validated_data:
             serializer.validated_data["owner"] = self.request.user
+        cases = serializer.validated_data.pop("cases", None)
         super().perform_create(serializer)
+        self._scope_save(serializer.instance, cases)
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        cases = serializer.validated_data.pop("cases", None)
+        super().perform_update(serializer)
+        self._scope_save(serializer.instance, cases)
+
+    def _scope_save(self, plan: Plan, cases) -> None:
+        """The scope as given, through the service that audits it (``plan.scope_changed``)
+        like the admin's."""
+        if cases is None:
+            return
+        kept = {case.pk for case in cases}
+        plan_scope_change(
+            plan=plan,
+            actor=self.request.user,
+            add=cases,
+            remove=[case for case in plan.cases.all() if case.pk not in kept],
+        )
 
     @extend_schema(request=PlanAssignSerializer, responses={201: PlanAssignResultSerializer})
     @action(detail=True, methods=["post"])
