@@ -3,7 +3,9 @@
    Without this script the "Order" numbers are typed by hand, and the server numbers the
    steps 1, 2, 3... in that order on save. With it, each step gets "Move up" and "Move
    down" buttons that move its row and renumber every row, so the numbers always read in
-   the order shown; a new step gets the next number. */
+   the order shown; a new step gets the next number. A number typed by hand moves its
+   row there when the field is left, as the server would order it (ahead of the step
+   that had the number); an empty one goes last. */
 (function () {
   "use strict";
 
@@ -44,6 +46,46 @@
     });
   }
 
+  function carrying(row) {
+    // A row's errors are drawn in the row before it: they move along with it.
+    var errors = row.previousElementSibling;
+    return errors && errors.classList.contains("row-form-errors") ? errors : null;
+  }
+
+  function sortRows(group, preferred) {
+    var all = rows(group);
+    if (!all.length) {
+      return;
+    }
+    var LAST = 10000;
+    var ranked = all.map(function (row, index) {
+      var input = orderInput(row);
+      var number = input ? parseInt(input.value, 10) : NaN;
+      return {
+        row: row,
+        key: [isNaN(number) ? LAST : number, row === preferred ? 0 : 1, index],
+      };
+    });
+    ranked.sort(function (one, other) {
+      for (var i = 0; i < 3; i++) {
+        if (one.key[i] !== other.key[i]) {
+          return one.key[i] - other.key[i];
+        }
+      }
+      return 0;
+    });
+    var parent = all[0].parentNode;
+    var anchor = all[all.length - 1].nextSibling;
+    ranked.forEach(function (item) {
+      var errors = carrying(item.row);
+      if (errors) {
+        parent.insertBefore(errors, anchor);
+      }
+      parent.insertBefore(item.row, anchor);
+    });
+    renumber(group);
+  }
+
   function move(group, row, direction) {
     var all = rows(group);
     var index = all.indexOf(row);
@@ -51,9 +93,7 @@
     if (!target) {
       return;
     }
-    // A row's errors are drawn in the row before it: they move along with it.
-    var errors = row.previousElementSibling;
-    var carry = errors && errors.classList.contains("row-form-errors") ? errors : null;
+    var carry = carrying(row);
     var parent = row.parentNode;
     if (direction === "up") {
       var before = target.previousElementSibling;
@@ -95,6 +135,13 @@
       box.appendChild(button);
     });
     cell.appendChild(box);
+    var input = orderInput(row);
+    if (input) {
+      input.addEventListener("change", function () {
+        sortRows(group, row);
+        announce(group, "Step moved to position " + (rows(group).indexOf(row) + 1) + ".");
+      });
+    }
   }
 
   function setUp() {
@@ -109,7 +156,8 @@
     rows(group).forEach(function (row) {
       addButtons(group, row);
     });
-    renumber(group);
+    // Shown again after a refused save: in the order the numbers posted say.
+    sortRows(group, null);
     document.addEventListener("formset:added", function (event) {
       if (event.detail && event.detail.formsetName === "steps") {
         addButtons(group, event.target);

@@ -83,6 +83,17 @@ def test_steps_move_up_and_down_and_are_saved_in_that_order(new_page):
         "Do thing 2",
     ]
     assert page.get_by_role("button", name="Move step 1 up").is_disabled()
+    # A number typed by hand moves its step there on leaving the field.
+    orders.nth(2).fill("1")
+    orders.nth(2).press("Tab")
+    assert orders.evaluate_all("inputs => inputs.map(i => i.value)") == ["1", "2", "3", "4"]
+    assert actions.evaluate_all("areas => areas.map(a => a.value)")[:3] == [
+        "Do thing 2",
+        "Do thing 3",
+        "Do thing 1",
+    ]
+    page.get_by_role("button", name="Move step 1 down").click()
+    page.get_by_role("button", name="Move step 2 down").click()
     # A step added with "Add another" gets the next number.
     page.get_by_role("button", name="Add another Case step").click()
     assert orders.evaluate_all("inputs => inputs.map(i => i.value)") == ["1", "2", "3", "4", "5"]
