@@ -342,6 +342,15 @@ ACTIONS: dict[str, Action] = {
             lambda world: {APPLY: "1"},
         ),
     ),
+    "change a plan's scope": Action(
+        "plan.scope_changed",
+        frozenset({"lead"}),
+        lambda world, user: policy.can_manage_plan(user, world["plan"]),
+        admin=lambda client, world, user: client.post(
+            reverse("admin:uat_plan_scope", args=[world["plan"].pk]),
+            {"scope": "remove_selected", "case": [world["run"].case_id]},
+        ),
+    ),
     "clone a plan": Action(
         "plan.cloned",
         frozenset({"lead"}),

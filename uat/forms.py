@@ -6,7 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import User
 
-from .models import Case, CaseStep, Cohort, Defect, Plan, Release
+from .models import Case, CaseStep, Cohort, Defect, Plan, Release, Requirement
+from .models.catalog import CaseStatus, Priority
 from .services import defect_record, defect_report_escaped
 
 
@@ -30,23 +31,38 @@ class CaseAdminForm(forms.ModelForm):
 
 
 class CaseStepForm(forms.ModelForm):
-    """One step of a case. Its position is checked for uniqueness among the steps on the
-    page rather than against the saved ones, so steps can swap places in one save."""
+    """One step of a case. Its order number only says where the step goes: the formset
+    numbers the steps 1, 2, 3... on save, so the saved positions have no gaps or
+    duplicates whatever was typed. Its uniqueness is therefore not checked per row."""
 
-    position = forms.IntegerField(min_value=1, max_value=999)
+    position = forms.IntegerField(
+        label="Order",
+        min_value=1,
+        max_value=999,
+        required=False,
+        help_text="Steps are numbered 1, 2, 3… in this order when saved. Type a number "
+        "to move a step there; leave it empty to put a new step last.",
+    )
 
     class Meta:
         model = CaseStep
         fields = ("position", "action", "expected")
+        # The steps table's headers are no labels: each field names itself.
+        widgets = {
+            "action": forms.Textarea(attrs={"rows": 3, "aria-label": "Action"}),
+            "expected": forms.Textarea(attrs={"rows": 3, "aria-label": "Expected result"}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # The admin's steps table labels its columns, not each row's fields: name each
-        # field for a screen reader ("Step 2: expected result").
-        self.step_name = f"Step {self.instance.position or ''}".strip()
-        for name, label in (("position", "number"), ("action", "action")):
-            self.fields[name].widget.attrs["aria-label"] = f"{self.step_name}: {label}"
-        self.fields["expected"].widget.attrs["aria-label"] = f"{self.step_name}: expected result"
+        self.fields["position"].widget.attrs["aria-label"] = "Order"
+
+    def has_changed(self) -> bool:
+        # The page numbers every row, the empty one for a new step included: a new row
+        # holding only its number is still empty.
+        if self.instance.pk is None:
+            return any(name != "position" for name in self.changed_data)
+        return super().has_changed()
 
     def validate_constraints(self):
         exclude = self._get_validation_exclusions() | {"position"}
@@ -56,14 +72,36 @@ class CaseStepForm(forms.ModelForm):
             self._update_errors(error)
 
 
+# Where a step whose order number is empty goes: after every numbered one.
+LAST = 10_000
+
+
 class CaseStepFormSet(forms.BaseInlineFormSet):
     """The steps of a case. A ready case is what testers run, so it keeps at least one
-    step; checking here shows the problem on the form instead of failing the save."""
+    step; checking here shows the problem on the form instead of failing the save.
+
+    The kept steps are numbered 1..n by the order typed, into ``ordered_steps``, which
+    the admin saves: a step given a number goes there, ahead of one that had it."""
+
+    ordered_steps: list[CaseStep] = []
+
+    @staticmethod
+    def _rank(pair) -> tuple[int, int, int]:
+        # By the number typed; of two with the same number the one given it now (moved
+        # there, or a new step put there) comes first; then the order shown.
+        index, form = pair
+        moved = "position" in form.changed_data
+        return (form.cleaned_data.get("position") or LAST, 0 if moved else 1, index)
 
     def add_fields(self, form, index):
         super().add_fields(form, index)
         if "DELETE" in form.fields:
-            form.fields["DELETE"].widget.attrs["aria-label"] = f"Delete {form.step_name.lower()}"
+            form.fields["DELETE"].widget.attrs["aria-label"] = "Delete this step"
+
+    def validate_unique(self):
+        # The one unique rule of a step is its (case, position), and positions are given
+        # here, not taken as typed: two rows typed with the same number are no error.
+        return None
 
     def clean(self):
         super().clean()
@@ -76,10 +114,26 @@ class CaseStepFormSet(forms.BaseInlineFormSet):
         ]
         if self.instance.status == Case.Status.READY and not kept:
             raise ValidationError("A ready case needs at least one step.")
+        ranked = sorted(enumerate(kept), key=self._rank)
+        self.ordered_steps = []
+        for number, (_, form) in enumerate(ranked, start=1):
+            form.instance.position = number
+            self.ordered_steps.append(form.instance)
 
 
 class PlanAdminForm(forms.ModelForm):
-    """The plan form of the admin, which names the model and fields."""
+    """The plan form of the admin, which names the model and fields. The scope (its
+    cases) is saved by the admin through ``plan_scope_change``, not with the other
+    many-to-many fields."""
+
+    def _save_m2m(self):
+        if "cases" not in self.cleaned_data:
+            return super()._save_m2m()
+        cases = self.cleaned_data.pop("cases")
+        try:
+            return super()._save_m2m()
+        finally:
+            self.cleaned_data["cases"] = cases
 
     def clean(self):
         cleaned = super().clean()
@@ -310,3 +364,37 @@ class DefectAdminForm(forms.ModelForm):
             return
         for field, messages in error.message_dict.items():
             self.add_error(field if field in self.fields else None, messages)
+
+
+class PlanScopeFilterForm(forms.Form):
+    """The filters of a plan's case picker: which cases of the plan's product to show."""
+
+    requirement = forms.ModelChoiceField(
+        queryset=Requirement.objects.none(), required=False, empty_label="Any requirement"
+    )
+    priority = forms.ChoiceField(required=False, choices=[("", "Any priority"), *Priority.choices])
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *CaseStatus.choices])
+    q = forms.CharField(label="Key or title contains", required=False, max_length=100, strip=True)
+
+    def __init__(self, *args, product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.product = product
+        self.fields["requirement"].queryset = product.requirements.order_by("key")
+        self.fields["requirement"].label_from_instance = lambda r: f"{r.key} {r.title}"
+
+    def cases(self):
+        """The product's cases these filters match, by key, or None when a filter is
+        not one the form offers."""
+        if not self.is_valid():
+            return None
+        data = self.cleaned_data
+        return (
+            Case.objects.filter(product=self.product)
+            .matching(
+                requirement=data["requirement"],
+                priority=data["priority"],
+                status=data["status"],
+                text=data["q"],
+            )
+            .order_by("key")
+        )

@@ -60,7 +60,7 @@ REFUSALS = {
     "log_defect": "Only QA leads log defects found in UAT on behalf of testers.",
     "triage": "Only QA leads move defects along their workflow.",
     "comment": "Only the defect's reporter and the internal staff who see it comment on it.",
-    "manage_plan": "Only QA leads assign, reassign, clone and record results into plans.",
+    "manage_plan": "Only QA leads assign, reassign, clone, scope and record results into plans.",
     "invite": "Only QA leads invite testers.",
     "request_report": "Only QA leads ask for acceptance reports.",
     "build_evidence_package": "Only QA leads and the release's stakeholders build evidence "

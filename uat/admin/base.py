@@ -19,6 +19,8 @@ class GreenlightAdmin(admin.ModelAdmin):
 
     # The models' absolute URLs are these admin pages themselves.
     view_on_site = False
+    # Fields whose change a service saves and audits itself, left out of the edit event.
+    audited_elsewhere: tuple[str, ...] = ()
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -33,8 +35,9 @@ class GreenlightAdmin(admin.ModelAdmin):
     # ".deleted" with what was there.
     def save_model(self, request, obj, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        after = {field: form.cleaned_data.get(field) for field in form.changed_data}
-        before = {field: form.initial.get(field) for field in form.changed_data}
+        changed = [field for field in form.changed_data if field not in self.audited_elsewhere]
+        after = {field: form.cleaned_data.get(field) for field in changed}
+        before = {field: form.initial.get(field) for field in changed}
         edit_record(actor=request.user, obj=obj, before=before if change else None, after=after)
 
     def save_formset(self, request, form, formset, change: bool) -> None:

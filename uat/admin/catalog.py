@@ -11,6 +11,7 @@ from ..policy import REFUSALS, administrator, can_build_evidence_package
 from ..services import case_version_record
 from .base import GreenlightAdmin, ReadOnlyAdminMixin, ReadOnlyInline
 from .library import LibraryAdminMixin
+from .versions import CaseCompareAdminMixin, compare_link
 
 
 @admin.register(Product)
@@ -99,10 +100,14 @@ class CaseStepInline(admin.TabularInline):
     ordering = ("position",)
     extra = 1
 
+    class Media:
+        css = {"all": ("css/admin-case-editor.css",)}
+        js = ("js/case-steps.js",)
+
 
 class CaseVersionInline(ReadOnlyInline):
     model = CaseVersion
-    fields = ("number", "title", "priority", "step_count", "created_by", "created_at")
+    fields = ("number", "title", "priority", "step_count", "created_by", "created_at", "changes")
     readonly_fields = fields
     ordering = ("-number",)
     verbose_name_plural = "versions (newest first; executions keep the one they ran)"
@@ -110,9 +115,13 @@ class CaseVersionInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("case", "created_by")
 
+    @admin.display(description="changes")
+    def changes(self, version: CaseVersion) -> str:
+        return compare_link(version)
+
 
 @admin.register(Case)
-class CaseAdmin(LibraryAdminMixin, GreenlightAdmin):
+class CaseAdmin(CaseCompareAdminMixin, LibraryAdminMixin, GreenlightAdmin):
     form = CaseAdminForm
     list_display = ("key", "title", "product", "priority", "status", "version", "updated_at")
     list_filter = ("status", "priority", "product")
@@ -147,17 +156,19 @@ class CaseAdmin(LibraryAdminMixin, GreenlightAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not CaseStep:
             return super().save_formset(request, form, formset, change)
-        steps = formset.save(commit=False)
+        formset.save(commit=False)
         for step in formset.deleted_objects:
             step.delete()
-        # Renumbering (say, swapping steps 1 and 2) would collide with the unique
-        # (case, position) constraint mid-way: move the edited steps past the last
-        # position first, then save them where they belong.
+        # Every kept step is saved at the number the formset gave it (1..n in the order
+        # shown). Renumbering would collide with the unique (case, position) constraint
+        # mid-way: move the saved steps past the last position first.
+        steps = formset.ordered_steps
         moved = [step.pk for step in steps if step.pk]
         if moved:
             top = CaseStep.objects.filter(case=form.instance).aggregate(top=Max("position"))
             CaseStep.objects.filter(pk__in=moved).update(position=F("position") + top["top"])
         for step in steps:
+            step.case = form.instance
             step.save()
         formset.save_m2m()
         return None

@@ -30,10 +30,12 @@ from ..services import (
     plan_assign,
     plan_assign_preview,
     plan_clone,
+    plan_scope_change,
     signoff_role_configure,
     signoff_role_remove,
 )
 from .base import APPLY, CONFIRM, GreenlightAdmin, PlanFilter, ReleaseFilter, action_page
+from .scope import PlanScopeAdminMixin
 
 BOTH_PAGES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
@@ -106,7 +108,7 @@ def _one_plan(modeladmin, request, queryset) -> Plan | None:
 
 
 @admin.register(Plan)
-class PlanAdmin(GreenlightAdmin):
+class PlanAdmin(PlanScopeAdminMixin, GreenlightAdmin):
     form = PlanAdminForm
     list_display = ("name", "release", "stage", "status", "owner", "case_count", "starts_on")
     list_filter = ("stage", "status", ("release", ReleaseFilter))
@@ -114,14 +116,28 @@ class PlanAdmin(GreenlightAdmin):
     list_select_related = ("release__product", "owner")
     ordering = ("release", "stage")  # kept explicitly: the annotation below drops Meta's
     autocomplete_fields = ("release", "owner", "environment", "cases", "cohorts", "stakeholders")
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("case_picker", "created_at", "updated_at")
+    # The scope is saved through ``plan_scope_change``, which writes its own event.
+    audited_elsewhere = ("cases",)
     date_hierarchy = "starts_on"
     inlines = (PlanSignoffRoleInline,)
     actions = ("assign_cases", "clone_plan", "request_report")
     fieldsets = (
         (None, {"fields": (("release", "stage"), "name", "status", "owner", "environment")}),
         ("Schedule", {"fields": (("starts_on", "ends_on"),)}),
-        ("Scope", {"fields": ("objectives", "scope_notes", "cases", "cohorts", "stakeholders")}),
+        (
+            "Scope",
+            {
+                "fields": (
+                    "objectives",
+                    "scope_notes",
+                    "cases",
+                    "case_picker",
+                    "cohorts",
+                    "stakeholders",
+                )
+            },
+        ),
         (
             "Acceptance criteria",
             {
@@ -143,6 +159,18 @@ class PlanAdmin(GreenlightAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(case_count=Count("cases"))
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if "cases" in form.changed_data:
+            plan, chosen = form.instance, list(form.cleaned_data["cases"])
+            kept = {case.pk for case in chosen}
+            plan_scope_change(
+                plan=plan,
+                actor=request.user,
+                add=chosen,
+                remove=[case for case in plan.cases.all() if case.pk not in kept],
+            )
 
     def save_formset(self, request, form, formset, change: bool) -> None:
         if formset.model is PlanSignoffRole:

@@ -207,6 +207,22 @@ class CaseQuerySet(models.QuerySet):
     def ready(self) -> "CaseQuerySet":
         return self.filter(status=Case.Status.READY)
 
+    def matching(
+        self, *, requirement=None, priority: str = "", status: str = "", text: str = ""
+    ) -> "CaseQuerySet":
+        """The cases covering ``requirement``, of ``priority`` and ``status``, whose key
+        or title holds ``text``; an empty criterion matches every case."""
+        cases = self
+        if requirement is not None:
+            cases = cases.filter(requirements=requirement)
+        if priority:
+            cases = cases.filter(priority=priority)
+        if status:
+            cases = cases.filter(status=status)
+        if text:
+            cases = cases.filter(models.Q(key__icontains=text) | models.Q(title__icontains=text))
+        return cases
+
 
 class CaseStatus(models.TextChoices):
     DRAFT = "draft", "Draft"

@@ -31,6 +31,7 @@ from .invitations import (
     invitation_send,
 )
 from .plans import plan_clone
+from .scope import plan_scope_change
 from .signers import signoff_role_configure, signoff_role_remove
 from .waivers import waiver_expiry_problem, waiver_grant, waiver_revoke
 
@@ -59,6 +60,7 @@ __all__ = [
     "plan_assign",
     "plan_assign_preview",
     "plan_clone",
+    "plan_scope_change",
     "signoff_role_configure",
     "signoff_role_remove",
     "waiver_expiry_problem",

@@ -1,5 +1,6 @@
 """Plans and cohorts over the API, with the plan workflow actions."""
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -15,6 +16,7 @@ from ...services import (
     plan_assign,
     plan_assign_preview,
     plan_clone,
+    plan_scope_change,
     signoff_role_configure,
     signoff_role_remove,
 )
@@ -50,10 +52,32 @@ class PlanViewSet(WriteViewSet):
     def scope(self, queryset):
         return queryset.visible_to(self.request.user)
 
+    @transaction.atomic
     def perform_create(self, serializer):
         if "owner" not in serializer.validated_data:
             serializer.validated_data["owner"] = self.request.user
+        cases = serializer.validated_data.pop("cases", None)
         super().perform_create(serializer)
+        self._scope_save(serializer.instance, cases)
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        cases = serializer.validated_data.pop("cases", None)
+        super().perform_update(serializer)
+        self._scope_save(serializer.instance, cases)
+
+    def _scope_save(self, plan: Plan, cases) -> None:
+        """The scope as given, through the service that audits it (``plan.scope_changed``)
+        like the admin's."""
+        if cases is None:
+            return
+        kept = {case.pk for case in cases}
+        plan_scope_change(
+            plan=plan,
+            actor=self.request.user,
+            add=cases,
+            remove=[case for case in plan.cases.all() if case.pk not in kept],
+        )
 
     @extend_schema(
         request=PlanAssignSerializer,
