@@ -112,11 +112,9 @@ def dashboard(request, plan_id: int):
     )
 
 
-@login_required
-@require_GET
-def report_status(request, plan_id: int):
-    """The report panel alone: htmx polls it while a report is being built."""
-    plan = plan_for(request.user, plan_id)
+def _report_panel(request, plan: Plan, *, notice: str = ""):
+    """The report panel alone, for htmx: polled while a report is built, and the answer
+    to asking for one (its ``notice`` says what the asking did)."""
     report, stale = _latest_report(plan)
     return render(
         request,
@@ -126,8 +124,20 @@ def report_status(request, plan_id: int):
             "report": report,
             "stale": stale,
             "can_request": can_request_report(request.user, plan),
+            "notice": notice,
         },
     )
+
+
+@login_required
+@require_GET
+def report_status(request, plan_id: int):
+    """The report panel alone: htmx polls it while a report is being built."""
+    return _report_panel(request, plan_for(request.user, plan_id))
+
+
+ASKED_NEW = "The acceptance report is being built."
+ASKED_AGAIN = "Nothing changed since the last report: here it is."
 
 
 @login_required
@@ -138,12 +148,12 @@ def report_ask(request, plan_id: int):
     report, created = report_request(plan=plan, actor=request.user)
     # A new report with an error could not be queued: the report panel says so (and stops
     # saying it once the sweeper has queued it), so no "being built" here.
-    if created and not report.error:
-        messages.success(request, "The acceptance report is being built.")
-    elif not created:
-        messages.info(request, "Nothing changed since the last report: here it is.")
+    notice = ASKED_AGAIN if not created else "" if report.error else ASKED_NEW
     if request.headers.get("HX-Request"):
-        return report_status(request, plan_id)
+        # The panel itself says it; a message would wait for the next full page.
+        return _report_panel(request, plan, notice=notice)
+    if notice:
+        (messages.info if notice == ASKED_AGAIN else messages.success)(request, notice)
     return redirect("reports:dashboard", plan_id=plan.pk)
 
 
