@@ -15,9 +15,15 @@ from django.utils import timezone
 
 from uat.audit import event_record
 from uat.models import Event, PlanSignoffRole
-from uat.policy import named_roles, sign_refusal
+from uat.policy import named_roles, sign_refusal, signable_roles
 
-from .currency import report_stale_reason, signers_changed_reason
+from .currency import (
+    CURRENT,
+    newest_ready_reports,
+    report_stale_reason,
+    report_states,
+    signers_changed_reason,
+)
 from .gate import gate_refresh
 from .models import AcceptanceReport, SignOff
 from .webhooks import signoff_recorded_payload, webhook_emit
@@ -182,3 +188,58 @@ def _signoff_record(*, report, signer, role, decision, reason, comment) -> SignO
     # A sign-off can open (or close) the gate: announce the change.
     gate_refresh(release=report.plan.release)
     return signoff
+
+
+# ------------------------------------------------------------------ still to sign
+
+
+def _left_to_sign(reports, *, roles, states, signed) -> dict[int, list[PlanSignoffRole]]:
+    """Of ``reports``, the current ones (``states``, from ``reports.currency``), each
+    with the ``roles`` of its plan not yet ``signed`` ((report id, role) pairs) and not
+    renamed since it was built; reports with nothing left are left out."""
+    left = {}
+    for report in reports:
+        if states.get(report.pk) != CURRENT:
+            continue
+        owed = [
+            role
+            for role in roles
+            if role.plan_id == report.plan_id
+            and (report.pk, role.role) not in signed
+            and not signers_changed_reason(report, role)
+        ]
+        if owed:
+            left[report.pk] = owed
+    return left
+
+
+def roles_left_to_sign(user, report, *, states: dict, signoffs) -> list[PlanSignoffRole]:
+    """The required roles ``user`` may still sign on ``report``: those ``uat.policy``
+    lets them sign, on a report that is current (``states``, from ``reports.currency``),
+    not signed by them yet among its ``signoffs``, and whose signers were not named
+    after it was built. Empty once they signed every role they may. 1 query."""
+    roles = list(signable_roles(user, report.plan).select_related("configured_by"))
+    signed = {(s.report_id, s.role) for s in signoffs if s.signer_id == user.pk}
+    return _left_to_sign([report], roles=roles, states=states, signed=signed).get(report.pk, [])
+
+
+def reports_awaiting(user) -> list[tuple[AcceptanceReport, list[PlanSignoffRole]]]:
+    """What waits for ``user``'s signature: the newest ready report of each plan naming
+    them a signer, when it is current, with the roles they may still sign on it (as
+    ``roles_left_to_sign``), newest first. 7 queries whatever the number of plans."""
+    roles = list(signable_roles(user).select_related("configured_by").order_by("plan_id", "role"))
+    if not roles:
+        return []
+    newest = newest_ready_reports({role.plan_id for role in roles})
+    reports = list(
+        AcceptanceReport.objects.filter(pk__in=[pk for pk in newest.values() if pk])
+        .defer("html", "metrics", "criteria")
+        .select_related("plan__release__product")
+        .order_by("-created_at", "-pk")
+    )
+    states = report_states(reports, newest=newest)
+    signed = set(
+        SignOff.objects.filter(report__in=reports, signer=user).values_list("report_id", "role")
+    )
+    left = _left_to_sign(reports, roles=roles, states=states, signed=signed)
+    return [(report, left[report.pk]) for report in reports if report.pk in left]

@@ -14,7 +14,7 @@ from uat.access import sees_everything
 from uat.audit import event_record
 from uat.downloads import download_filename
 from uat.models import Execution, Plan, Release, Requirement
-from uat.policy import can_request_report, can_sign, policy_require
+from uat.policy import can_request_report, policy_require
 
 from .charts import plan_charts
 from .criteria import criteria_evaluate, decision_of
@@ -22,6 +22,7 @@ from .currency import STALE, report_state, report_states, signoffs_with_state
 from .metrics import plan_metrics
 from .models import AcceptanceReport, DeliveryStatus, EmailDelivery
 from .services import report_request
+from .signoffs import roles_left_to_sign
 
 # The dashboard's long tables (1,000 requirements, 300 testers at the benchmark's size)
 # show a page at a time: rendering them whole was most of the page's time. The report
@@ -62,15 +63,33 @@ def _latest_report(plan: Plan) -> tuple[AcceptanceReport | None, bool]:
     return report, stale
 
 
+def _releases_of(plans: list[Plan], user) -> tuple[list[dict], list[dict]]:
+    """The plans grouped by release, in order: the releases ``user`` runs (owns, or owns
+    a plan of), then the others."""
+    releases: dict[int, dict] = {}
+    for plan in plans:
+        entry = releases.setdefault(plan.release_id, {"release": plan.release, "plans": []})
+        entry["plans"].append(plan)
+    run, others = [], []
+    for entry in releases.values():
+        release = entry["release"]
+        mine = release.owner_id == user.pk or any(p.owner_id == user.pk for p in entry["plans"])
+        (run if mine else others).append(entry)
+    return run, others
+
+
 @login_required
 @require_GET
 def index(request):
+    """The releases one may see, each with its plans: QA leads land here, on the
+    releases they run first."""
     plans = list(
         plans_for(request.user).order_by("release__product__name", "-release__created_at", "stage")
     )
     if not plans and not sees_everything(request.user):
         raise Http404("No release to show.")
-    return render(request, "reports/index.html", {"plans": plans})
+    run, others = _releases_of(plans, request.user)
+    return render(request, "reports/index.html", {"plans": plans, "run": run, "others": others})
 
 
 @login_required
@@ -210,12 +229,15 @@ def report(request, uuid):
     signoffs = signoffs_with_state(
         report.signoffs.select_related("report").order_by("signed_at", "pk"), known=states
     )
-    may_sign = can_sign(request.user, report.plan)
+    # Offered while a role is left that the user may sign on this current report: gone
+    # once they signed every role they may.
+    left = roles_left_to_sign(request.user, report, states=states, signoffs=signoffs)
     context = {
         "report": report,
         "stale": state == STALE,
         "signoffs": signoffs,
-        "can_sign": may_sign and report.is_ready,
+        "can_sign": bool(left),
+        "signed_all": not left and any(s.signer_id == request.user.pk for s in signoffs),
     }
     return render(request, "reports/report.html", context)
 

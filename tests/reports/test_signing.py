@@ -113,6 +113,11 @@ class TestReportPage:
     ):
         from reports.signoffs import signoff_sign
 
+        # Rule changed (issue 15): the button is offered while a role is left to sign,
+        # so the stakeholder holds a second role here, still unsigned.
+        report.plan.signoff_roles.get(role="compliance").signers.add(stakeholder)
+        type(report).objects.filter(pk=report.pk).update(fingerprint=plan_fingerprint(report.plan))
+        report.refresh_from_db()
         signoff_sign(
             report=report,
             signer=stakeholder,
@@ -129,6 +134,25 @@ class TestReportPage:
         report.plan.save()
         page = client.get(reverse("reports:report", args=[report.uuid])).content.decode()
         assert "Stale" in page and sign_url(report) not in page
+
+    def test_the_sign_button_goes_once_every_held_role_is_signed(
+        self, client, report, stakeholder, password
+    ):
+        from reports.signoffs import signoff_sign
+
+        client.force_login(stakeholder)
+        url = reverse("reports:report", args=[report.uuid])
+        assert sign_url(report) in client.get(url).content.decode()
+        signoff_sign(
+            report=report,
+            signer=stakeholder,
+            role="business_owner",
+            decision="approve",
+            password=password,
+        )
+        page = client.get(url).content.decode()
+        assert sign_url(report) not in page and "Sign this report" not in page
+        assert "You have signed this report for every role you hold on it." in page
 
     def test_a_qa_lead_gets_no_sign_button(self, client, report, lead):
         client.force_login(lead)
