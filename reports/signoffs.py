@@ -108,12 +108,15 @@ def signoff_sign(
     password: str,
     reason: str = "",
     comment: str = "",
+    confirm_no_go: bool = False,
 ) -> SignOff:
-    """Sign ``report`` for ``role``. The signer re-enters their password; a wrong one is
-    refused and audited, and repeated failures lock signing for a while. Refused to
-    whoever configured the role, and for a role whose signers changed after the report
-    was built; signing again what one signed already raises ``AlreadySigned`` with the
-    signature that stands (never a second row)."""
+    """Sign ``report`` for ``role``. Approving a report whose decision is No-go takes
+    ``confirm_no_go``: the signer says explicitly that they approve despite it. The
+    signer re-enters their password; a wrong one is refused and audited, and repeated
+    failures lock signing for a while. Refused to whoever configured the role, and for
+    a role whose signers changed after the report was built; signing again what one
+    signed already raises ``AlreadySigned`` with the signature that stands (never a
+    second row)."""
     locked_until = signing_locked_until(signer)
     if locked_until is not None:
         raise SigningLocked(
@@ -132,14 +135,32 @@ def signoff_sign(
             )
         raise ValidationError({"password": "That password is not correct."})
     return _signoff_record(
-        report=report, signer=signer, role=role, decision=decision, reason=reason, comment=comment
+        report=report,
+        signer=signer,
+        role=role,
+        decision=decision,
+        reason=reason,
+        comment=comment,
+        confirm_no_go=confirm_no_go,
     )
 
 
+NO_GO_UNCONFIRMED = (
+    "This report's decision is No-go: it fails acceptance criteria. To approve it all the "
+    "same, confirm that you accept the release despite them."
+)
+
+
 @transaction.atomic
-def _signoff_record(*, report, signer, role, decision, reason, comment) -> SignOff:
+def _signoff_record(*, report, signer, role, decision, reason, comment, confirm_no_go):
     if decision not in SignOff.Decision.values:
         raise ValidationError({"decision": "Choose approve or reject."})
+    if (
+        decision == SignOff.Decision.APPROVE
+        and report.decision == AcceptanceReport.Decision.NO_GO
+        and not confirm_no_go
+    ):
+        raise ValidationError({"confirm_no_go": NO_GO_UNCONFIRMED})
     if decision == SignOff.Decision.REJECT and not reason.strip():
         raise ValidationError({"reason": "Say why you reject the release."})
     if not signer.full_name.strip():

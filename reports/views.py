@@ -21,7 +21,7 @@ from .criteria import criteria_evaluate, decision_of
 from .currency import STALE, report_state, report_states, signoffs_with_state
 from .metrics import plan_metrics
 from .models import AcceptanceReport, DeliveryStatus, EmailDelivery
-from .services import report_request
+from .services import report_html_signed, report_request
 from .signoffs import roles_left_to_sign
 
 # The dashboard's long tables (1,000 requirements, 300 testers at the benchmark's size)
@@ -238,6 +238,8 @@ def report(request, uuid):
         "signoffs": signoffs,
         "can_sign": bool(left),
         "signed_all": not left and any(s.signer_id == request.user.pk for s in signoffs),
+        # As built, but its sign-off lines show who signed (blanks for the others).
+        "report_html": report_html_signed(report=report, signoffs=signoffs),
     }
     return render(request, "reports/report.html", context)
 

@@ -303,3 +303,51 @@ def test_the_admin_cannot_change_or_delete_a_signoff(
 
     with pytest.raises(ValidationError, match="append-only"):
         SignOff.objects.filter(pk=signoff.pk).delete()
+
+
+class TestApprovingANoGoReport:
+    """Approving a report whose decision is No-go asks for an explicit confirmation, on
+    the page (with or without htmx) and over the API: the signing service holds it."""
+
+    @pytest.fixture
+    def no_go(self, report):
+        type(report).objects.filter(pk=report.pk).update(decision="no-go")
+        report.refresh_from_db()
+        return report
+
+    def test_the_page_asks_for_the_confirmation_only_on_a_no_go_report(
+        self, client, report, stakeholder
+    ):
+        client.force_login(stakeholder)
+        assert 'name="confirm_no_go"' not in client.get(sign_url(report)).content.decode()
+        type(report).objects.filter(pk=report.pk).update(decision="no-go")
+        page = client.get(sign_url(report)).content.decode()
+        assert 'name="confirm_no_go"' in page and "decision is <strong>No-go</strong>" in page
+
+    @pytest.mark.parametrize("htmx", [False, True])
+    def test_approving_takes_the_confirmation_and_keeps_what_was_typed(
+        self, client, no_go, stakeholder, password, htmx
+    ):
+        client.force_login(stakeholder)
+        headers = {"HX-Request": "true"} if htmx else {}
+        typed = form(password, comment="Ship it anyway")
+        response = client.post(sign_url(no_go), typed, headers=headers)
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "confirm that you accept the release despite them" in page
+        assert "Ship it anyway" in page  # the comment typed is still there
+        assert not SignOff.objects.exists()
+        confirmed = client.post(sign_url(no_go), {**typed, "confirm_no_go": "on"}, headers=headers)
+        assert confirmed.status_code == 302
+        assert SignOff.objects.get().comment == "Ship it anyway"
+
+    def test_the_api_asks_for_it_too(self, no_go, stakeholder, password):
+        api = APIClient()
+        api.force_authenticate(stakeholder)
+        url = f"/api/v1/reports/{no_go.uuid}/signoffs/"
+        body = {"role": "business_owner", "decision": "approve", "password": password}
+        refused = api.post(url, body, format="json")
+        assert refused.status_code == 400 and "confirm_no_go" in str(refused.json())
+        assert not SignOff.objects.exists()
+        signed = api.post(url, {**body, "confirm_no_go": True}, format="json")
+        assert signed.status_code == 201
