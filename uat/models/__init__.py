@@ -18,6 +18,7 @@ from .defects import (
     DefectTally,
     Severity,
     Waiver,
+    WaiverState,
 )
 from .execution import (
     FINAL_STATUSES,
@@ -74,4 +75,5 @@ __all__ = [
     "StepResult",
     "StepStatus",
     "Waiver",
+    "WaiverState",
 ]
