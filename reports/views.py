@@ -18,7 +18,7 @@ from uat.policy import can_request_report, policy_require
 
 from .charts import plan_charts
 from .criteria import criteria_evaluate, decision_of
-from .currency import STALE, report_state, report_states, signoffs_with_state
+from .currency import CURRENT, STALE, report_state, report_states, signoffs_with_state
 from .metrics import plan_metrics
 from .models import AcceptanceReport, DeliveryStatus, EmailDelivery
 from .services import report_html_signed, report_request
@@ -237,7 +237,9 @@ def report(request, uuid):
         "stale": state == STALE,
         "signoffs": signoffs,
         "can_sign": bool(left),
-        "signed_all": not left and any(s.signer_id == request.user.pk for s in signoffs),
+        "signed_all": state == CURRENT
+        and not left
+        and any(s.signer_id == request.user.pk for s in signoffs),
         # As built, but its sign-off lines show who signed (blanks for the others).
         "report_html": report_html_signed(report=report, signoffs=signoffs),
     }

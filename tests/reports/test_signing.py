@@ -152,7 +152,7 @@ class TestReportPage:
         )
         page = client.get(url).content.decode()
         assert sign_url(report) not in page and "Sign this report" not in page
-        assert "You have signed this report for every role you hold on it." in page
+        assert "You have signed this report for every role you may sign on it." in page
 
     def test_a_qa_lead_gets_no_sign_button(self, client, report, lead):
         client.force_login(lead)
