@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.defaults import page_not_found
 
 from accounts.forms import AdminSignInForm
-from accounts.models import Role
+from reports.navigation import landing
 from uat.api.docs import ApiDocsView, SchemaView
 from uat.api.errors import error_body
 
@@ -29,15 +29,9 @@ handler404 = not_found
 
 
 def home(request):
-    """The front door: the release dashboards for stakeholders who test nothing, the
-    inbox for everyone else signed in, the sign-in page otherwise."""
-    user = request.user
-    if not user.is_authenticated:
-        return redirect("accounts:login")
-    roles = set(user.groups.values_list("name", flat=True))
-    if Role.STAKEHOLDER.value in roles and Role.TESTER.value not in roles:
-        return redirect("reports:index")
-    return redirect("uat:inbox")
+    """The front door: each person's landing page, decided by role in one place
+    (``reports.navigation``); the sign-in page for a visitor."""
+    return redirect(landing(request.user))
 
 
 # Uploaded evidence is never served as plain media: only views that check who may see

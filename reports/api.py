@@ -109,6 +109,12 @@ class SignInputSerializer(serializers.Serializer):
         help_text="Why you reject. When empty on a rejection, the comment is the reason.",
     )
     comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    confirm_no_go = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Approving a report whose decision is No-go needs true: you approve the "
+        "release despite the criteria it fails.",
+    )
     password = serializers.CharField(
         write_only=True, trim_whitespace=False, max_length=4096, style={"input_type": "password"}
     )
@@ -197,6 +203,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 password=fields["password"],
                 reason=reason,
                 comment=comment,
+                confirm_no_go=fields["confirm_no_go"],
             )
         except SigningLocked as locked:
             raise SigningLockedError(str(locked)) from locked

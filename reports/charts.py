@@ -165,6 +165,13 @@ RESULT_SEGMENTS = [
 ]
 
 
+def _passed_of_all(overall: dict) -> str:
+    """The share of every case in scope whose latest result passed, e.g. "25 % passed"."""
+    if not overall["total"]:
+        return "—"
+    return f"{round(100 * overall['passed'] / overall['total'])} % passed"
+
+
 def plan_charts(metrics: dict) -> dict[str, SafeString]:
     """The charts of a plan's metrics, by name, for the dashboard and the report."""
     progress = metrics["progress"]
@@ -174,7 +181,9 @@ def plan_charts(metrics: dict) -> dict[str, SafeString]:
         "results": donut(
             "Latest result of every case in scope",
             [(label, results[key], colour) for key, label, colour in RESULT_SEGMENTS],
-            centre="—" if overall["pass_rate"] is None else f"{overall['pass_rate']:g} %",
+            # The same basis as the ring (every case in scope), said in words: the pass
+            # rate of the cases with a result is a different number, shown beside it.
+            centre=_passed_of_all(overall),
         ),
         "cohorts": stacked_bars(
             "Progress by cohort",

@@ -14,6 +14,7 @@ fingerprint (``reports.fingerprint``) digests.
 
 import datetime as dt
 
+from django.db import models
 from django.db.models import Count, FilteredRelation, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -36,7 +37,19 @@ from uat.models import (
     Requirement,
     Severity,
     Waiver,
+    WaiverState,
 )
+
+
+class CoverageVerdict(models.TextChoices):
+    """How a requirement stands in the coverage matrix, from its cases' latest results."""
+
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+    PARTIAL = "partial", "Partly run"
+    BLOCKED = "blocked", "Blocked"
+    NOT_RUN = "not_run", "Not run"
+
 
 # The buckets of progress: a pending or started execution has not run yet.
 RESULTS = ("passed", "failed", "blocked", "not_run")
@@ -154,19 +167,19 @@ def _requirements(plan: Plan) -> list[dict]:
     for row in rows:
         not_run = row["cases_in_scope"] - row["passed"] - row["failed"] - row["blocked"]
         if row["failed"]:
-            verdict = "failed"
+            verdict = CoverageVerdict.FAILED
         elif row["passed"] and not row["blocked"] and not not_run:
-            verdict = "passed"
+            verdict = CoverageVerdict.PASSED
         elif row["passed"]:
-            verdict = "partial"
+            verdict = CoverageVerdict.PARTIAL
         else:
-            verdict = "not_run" if not row["blocked"] else "blocked"
+            verdict = CoverageVerdict.NOT_RUN if not row["blocked"] else CoverageVerdict.BLOCKED
         matrix.append(
             {
                 **row,
                 "not_run": not_run,
                 "open_defects": defects.get(row["id"], 0),
-                "verdict": verdict,
+                "verdict": verdict.value,
                 # The criterion: at least one passing latest execution and none failing.
                 "satisfied": bool(row["passed"]) and not row["failed"],
             }
@@ -277,8 +290,8 @@ def _defects(plan: Plan, at: dt.datetime) -> dict:
 def _waiver_state(waiver: dict, at: dt.datetime) -> str:
     """Active, revoked or expired at ``at``: the report lists every waiver of the release."""
     if waiver["revoked_at"] is not None and waiver["revoked_at"] <= at:
-        return "revoked"
-    return "active" if waiver["expires_at"] > at else "expired"
+        return WaiverState.REVOKED.value
+    return (WaiverState.ACTIVE if waiver["expires_at"] > at else WaiverState.EXPIRED).value
 
 
 def _testers(plan: Plan) -> list[dict]:

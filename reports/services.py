@@ -207,13 +207,14 @@ def _requirement_totals(metrics: dict) -> dict:
     return {"total": len(rows), "covered": len(rows) - len(uncovered), "uncovered": uncovered}
 
 
-def _signature_lines(report: AcceptanceReport, metrics: dict) -> list[dict]:
-    """One line per required role: the sign-offs given on this report so far, or an
-    empty line to sign on paper."""
+def _signature_lines(report: AcceptanceReport, metrics: dict, signoffs=None) -> list[dict]:
+    """One line per required role: the sign-offs given on this report (``signoffs``,
+    else those so far), or an empty line to sign on paper for a role nobody signed."""
     given = {}
-    if report.pk:
-        for signoff in report.signoffs.all():
-            given.setdefault(signoff.role, []).append(signoff)
+    if signoffs is None:
+        signoffs = report.signoffs.all() if report.pk else []
+    for signoff in signoffs:
+        given.setdefault(signoff.role, []).append(signoff)
     return [
         {
             **role,
@@ -221,8 +222,28 @@ def _signature_lines(report: AcceptanceReport, metrics: dict) -> list[dict]:
             # When its signers were named, as a time the template can format.
             "configured_on": parse_datetime(role.get("configured_at") or ""),
         }
-        for role in metrics["signoff_roles"]
+        for role in metrics.get("signoff_roles", [])
     ]
+
+
+# The stored report's sign-off section (the same markup in every report ever built).
+SIGNATURES = re.compile(r'<section class="signatures">.*?</section>', re.DOTALL)
+
+
+def report_html_signed(*, report: AcceptanceReport, signoffs) -> str:
+    """The report's stored HTML with its sign-off section printed again for the
+    ``signoffs`` given so far (each with ``is_stale``): the signatures where a role is
+    signed, the blank lines only for the roles nobody has. The rest is as built."""
+    if "signoff_roles" not in (report.metrics or {}):
+        return report.html  # nothing to print the lines from
+    section = render_to_string(
+        "reports/report_body.html#signatures",
+        {
+            "report": report,
+            "signatures": _signature_lines(report, report.metrics, signoffs),
+        },
+    )
+    return SIGNATURES.sub(lambda _: section.strip(), report.html, count=1)
 
 
 # Parts of the body only the HTML view shows: the full requirement matrix and the
@@ -233,9 +254,10 @@ def _signature_lines(report: AcceptanceReport, metrics: dict) -> list[dict]:
 SCREEN_ONLY = re.compile(r"<!-- screen-only -->.*?<!-- /screen-only -->", re.DOTALL)
 
 
-def report_pdf(*, html: str, report: AcceptanceReport) -> bytes:
-    """Print the report body to PDF with WeasyPrint. It loads only Greenlight's static
-    files (the print stylesheet), never anything the report's content names."""
+def report_document(*, html: str, report: AcceptanceReport):
+    """The report body laid out in pages by WeasyPrint (a ``weasyprint.Document``). It
+    loads only Greenlight's static files (the print stylesheet), never anything the
+    report's content names."""
     from weasyprint import CSS, HTML
 
     from .pdf_fetcher import StaticOnlyFetcher
@@ -245,9 +267,14 @@ def report_pdf(*, html: str, report: AcceptanceReport) -> bytes:
     document = render_to_string("reports/report_pdf.html", {"report": report, "body": body})
     fetcher = StaticOnlyFetcher()
     stylesheet = CSS(url=f"{pdf_base_url()}css/report-print.css", url_fetcher=fetcher)
-    return HTML(string=document, base_url=pdf_base_url(), url_fetcher=fetcher).write_pdf(
+    return HTML(string=document, base_url=pdf_base_url(), url_fetcher=fetcher).render(
         stylesheets=[stylesheet]
     )
+
+
+def report_pdf(*, html: str, report: AcceptanceReport) -> bytes:
+    """Print the report body to PDF (``report_document``)."""
+    return report_document(html=html, report=report).write_pdf()
 
 
 def report_build(*, report_id: int) -> AcceptanceReport:

@@ -21,7 +21,7 @@ from uat.views.forms import service_error_add
 
 from .currency import report_stale_reason, signers_changed_reason, signoffs_with_state
 from .models import SignOff
-from .services import report_pdf
+from .services import report_html_signed, report_pdf
 from .views import report_for
 
 
@@ -38,15 +38,23 @@ class SignForm(forms.Form):
     comment = forms.CharField(
         label="Comment (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    confirm_no_go = forms.BooleanField(
+        label="I approve this release although the report's decision is No-go (it fails "
+        "acceptance criteria).",
+        required=False,
+    )
     password = forms.CharField(
         label="Your password, to confirm it is you signing",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, roles: list[PlanSignoffRole], **kwargs):
+    def __init__(self, *args, roles: list[PlanSignoffRole], no_go: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r.role, r.get_role_display()) for r in roles]
+        if not no_go:
+            # Asked only of a No-go report; the signing service holds the rule.
+            del self.fields["confirm_no_go"]
 
 
 def _meanings(roles: list[PlanSignoffRole], refusals: dict[str, str]) -> list[dict]:
@@ -88,7 +96,8 @@ def report_sign(request, uuid):
     refusals = _refusals(request.user, report, named)
     roles = [role for role in named if role.role not in refusals]
     stale_reason = report_stale_reason(report) if report.is_ready else None
-    form = SignForm(request.POST or None, roles=roles)
+    no_go = report.decision == report.Decision.NO_GO
+    form = SignForm(request.POST or None, roles=roles, no_go=no_go)
     if request.method == "POST" and roles and form.is_valid():
         data = form.cleaned_data
         try:
@@ -100,6 +109,7 @@ def report_sign(request, uuid):
                 password=data["password"],
                 reason=data["reason"],
                 comment=data["comment"],
+                confirm_no_go=data.get("confirm_no_go", False),
             )
         except SigningLocked as locked:
             form.add_error(None, str(locked))
@@ -122,11 +132,25 @@ def report_sign(request, uuid):
         "refusals": list(refusals.values()),
         "meanings": _meanings(named, refusals),
         "failing": [c for c in report.criteria if not c.get("passed")],
+        "no_go": no_go,
         "waivers": (report.metrics.get("defects") or {}).get("waivers", []),
     }
     # Named for roles they may not sign (separation of duties): the page says why.
     status = 403 if not roles and request.method == "POST" else 200
     return render(request, "reports/sign.html", context, status=status)
+
+
+def signed_copy_html(report) -> str:
+    """What the signed copy prints: the stored report, its sign-off lines printed again
+    for the sign-offs so far, then the block of every sign-off with its state."""
+    signoffs = signoffs_with_state(
+        report.signoffs.select_related("report").order_by("signed_at", "pk")
+    )
+    block = render_to_string(
+        "reports/_signoffs.html",
+        {"report": report, "signoffs": signoffs, "printed_at": timezone.now(), "signed_copy": True},
+    )
+    return report_html_signed(report=report, signoffs=signoffs) + block
 
 
 @login_required
@@ -138,14 +162,7 @@ def report_signed_pdf(request, uuid):
     report = report_for(request.user, uuid)
     if not report.is_ready:
         raise Http404("This report is not ready.")
-    signoffs = signoffs_with_state(
-        report.signoffs.select_related("report").order_by("signed_at", "pk")
-    )
-    block = render_to_string(
-        "reports/_signoffs.html",
-        {"report": report, "signoffs": signoffs, "printed_at": timezone.now(), "signed_copy": True},
-    )
-    pdf = report_pdf(html=report.html + block, report=report)
+    pdf = report_pdf(html=signed_copy_html(report), report=report)
     plan = report.plan
     return HttpResponse(
         pdf,

@@ -15,9 +15,15 @@ from django.utils import timezone
 
 from uat.audit import event_record
 from uat.models import Event, PlanSignoffRole
-from uat.policy import named_roles, sign_refusal
+from uat.policy import named_roles, sign_refusal, signable_roles
 
-from .currency import report_stale_reason, signers_changed_reason
+from .currency import (
+    CURRENT,
+    newest_ready_reports,
+    report_stale_reason,
+    report_states,
+    signers_changed_reason,
+)
 from .gate import gate_refresh
 from .models import AcceptanceReport, SignOff
 from .webhooks import signoff_recorded_payload, webhook_emit
@@ -102,12 +108,15 @@ def signoff_sign(
     password: str,
     reason: str = "",
     comment: str = "",
+    confirm_no_go: bool = False,
 ) -> SignOff:
-    """Sign ``report`` for ``role``. The signer re-enters their password; a wrong one is
-    refused and audited, and repeated failures lock signing for a while. Refused to
-    whoever configured the role, and for a role whose signers changed after the report
-    was built; signing again what one signed already raises ``AlreadySigned`` with the
-    signature that stands (never a second row)."""
+    """Sign ``report`` for ``role``. Approving a report whose decision is No-go takes
+    ``confirm_no_go``: the signer says explicitly that they approve despite it. The
+    signer re-enters their password; a wrong one is refused and audited, and repeated
+    failures lock signing for a while. Refused to whoever configured the role, and for
+    a role whose signers changed after the report was built; signing again what one
+    signed already raises ``AlreadySigned`` with the signature that stands (never a
+    second row)."""
     locked_until = signing_locked_until(signer)
     if locked_until is not None:
         raise SigningLocked(
@@ -126,14 +135,32 @@ def signoff_sign(
             )
         raise ValidationError({"password": "That password is not correct."})
     return _signoff_record(
-        report=report, signer=signer, role=role, decision=decision, reason=reason, comment=comment
+        report=report,
+        signer=signer,
+        role=role,
+        decision=decision,
+        reason=reason,
+        comment=comment,
+        confirm_no_go=confirm_no_go,
     )
 
 
+NO_GO_UNCONFIRMED = (
+    "This report's decision is No-go: it fails acceptance criteria. To approve it all the "
+    "same, confirm that you accept the release despite them."
+)
+
+
 @transaction.atomic
-def _signoff_record(*, report, signer, role, decision, reason, comment) -> SignOff:
+def _signoff_record(*, report, signer, role, decision, reason, comment, confirm_no_go):
     if decision not in SignOff.Decision.values:
         raise ValidationError({"decision": "Choose approve or reject."})
+    if (
+        decision == SignOff.Decision.APPROVE
+        and report.decision == AcceptanceReport.Decision.NO_GO
+        and not confirm_no_go
+    ):
+        raise ValidationError({"confirm_no_go": NO_GO_UNCONFIRMED})
     if decision == SignOff.Decision.REJECT and not reason.strip():
         raise ValidationError({"reason": "Say why you reject the release."})
     if not signer.full_name.strip():
@@ -182,3 +209,58 @@ def _signoff_record(*, report, signer, role, decision, reason, comment) -> SignO
     # A sign-off can open (or close) the gate: announce the change.
     gate_refresh(release=report.plan.release)
     return signoff
+
+
+# ------------------------------------------------------------------ still to sign
+
+
+def _left_to_sign(reports, *, roles, states, signed) -> dict[int, list[PlanSignoffRole]]:
+    """Of ``reports``, the current ones (``states``, from ``reports.currency``), each
+    with the ``roles`` of its plan not yet ``signed`` ((report id, role) pairs) and not
+    renamed since it was built; reports with nothing left are left out."""
+    left = {}
+    for report in reports:
+        if states.get(report.pk) != CURRENT:
+            continue
+        owed = [
+            role
+            for role in roles
+            if role.plan_id == report.plan_id
+            and (report.pk, role.role) not in signed
+            and not signers_changed_reason(report, role)
+        ]
+        if owed:
+            left[report.pk] = owed
+    return left
+
+
+def roles_left_to_sign(user, report, *, states: dict, signoffs) -> list[PlanSignoffRole]:
+    """The required roles ``user`` may still sign on ``report``: those ``uat.policy``
+    lets them sign, on a report that is current (``states``, from ``reports.currency``),
+    not signed by them yet among its ``signoffs``, and whose signers were not named
+    after it was built. Empty once they signed every role they may. 1 query."""
+    roles = list(signable_roles(user, report.plan).select_related("configured_by"))
+    signed = {(s.report_id, s.role) for s in signoffs if s.signer_id == user.pk}
+    return _left_to_sign([report], roles=roles, states=states, signed=signed).get(report.pk, [])
+
+
+def reports_awaiting(user) -> list[tuple[AcceptanceReport, list[PlanSignoffRole]]]:
+    """What waits for ``user``'s signature: the newest ready report of each plan naming
+    them a signer, when it is current, with the roles they may still sign on it (as
+    ``roles_left_to_sign``), newest first. 7 queries whatever the number of plans."""
+    roles = list(signable_roles(user).select_related("configured_by").order_by("plan_id", "role"))
+    if not roles:
+        return []
+    newest = newest_ready_reports({role.plan_id for role in roles})
+    reports = list(
+        AcceptanceReport.objects.filter(pk__in=[pk for pk in newest.values() if pk])
+        .defer("html", "metrics", "criteria")
+        .select_related("plan__release__product")
+        .order_by("-created_at", "-pk")
+    )
+    states = report_states(reports, newest=newest)
+    signed = set(
+        SignOff.objects.filter(report__in=reports, signer=user).values_list("report_id", "role")
+    )
+    left = _left_to_sign(reports, roles=roles, states=states, signed=signed)
+    return [(report, left[report.pk]) for report in reports if report.pk in left]

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import signing_page, views
+from . import release_pages, signing_page, views
 
 app_name = "reports"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("releases/<int:release_id>/", release_pages.release, name="release"),
+    path("waiting/", release_pages.waiting, name="waiting"),
     path("plans/<int:plan_id>/", views.dashboard, name="dashboard"),
     path("plans/<int:plan_id>/report/", views.report_status, name="report_status"),
     path("plans/<int:plan_id>/report/request/", views.report_ask, name="report_request"),

@@ -14,15 +14,16 @@ from uat.access import sees_everything
 from uat.audit import event_record
 from uat.downloads import download_filename
 from uat.models import Execution, Plan, Release, Requirement
-from uat.policy import can_request_report, can_sign, policy_require
+from uat.policy import can_request_report, policy_require
 from uat.views.access import require_member
 
 from .charts import plan_charts
 from .criteria import criteria_evaluate, decision_of
-from .currency import STALE, report_state, report_states, signoffs_with_state
+from .currency import CURRENT, STALE, report_state, report_states, signoffs_with_state
 from .metrics import plan_metrics
 from .models import AcceptanceReport, DeliveryStatus, EmailDelivery
-from .services import report_request
+from .services import report_html_signed, report_request
+from .signoffs import roles_left_to_sign
 
 # The dashboard's long tables (1,000 requirements, 300 testers at the benchmark's size)
 # show a page at a time: rendering them whole was most of the page's time. The report
@@ -63,15 +64,33 @@ def _latest_report(plan: Plan) -> tuple[AcceptanceReport | None, bool]:
     return report, stale
 
 
+def _releases_of(plans: list[Plan], user) -> tuple[list[dict], list[dict]]:
+    """The plans grouped by release, in order: the releases ``user`` runs (owns, or owns
+    a plan of), then the others."""
+    releases: dict[int, dict] = {}
+    for plan in plans:
+        entry = releases.setdefault(plan.release_id, {"release": plan.release, "plans": []})
+        entry["plans"].append(plan)
+    run, others = [], []
+    for entry in releases.values():
+        release = entry["release"]
+        mine = release.owner_id == user.pk or any(p.owner_id == user.pk for p in entry["plans"])
+        (run if mine else others).append(entry)
+    return run, others
+
+
 @login_required
 @require_GET
 def index(request):
+    """The releases one may see, each with its plans: QA leads land here, on the
+    releases they run first."""
     plans = list(
         plans_for(request.user).order_by("release__product__name", "-release__created_at", "stage")
     )
     if not plans and not sees_everything(request.user):
         raise Http404("No release to show.")
-    return render(request, "reports/index.html", {"plans": plans})
+    run, others = _releases_of(plans, request.user)
+    return render(request, "reports/index.html", {"plans": plans, "run": run, "others": others})
 
 
 @login_required
@@ -113,11 +132,9 @@ def dashboard(request, plan_id: int):
     )
 
 
-@login_required
-@require_GET
-def report_status(request, plan_id: int):
-    """The report panel alone: htmx polls it while a report is being built."""
-    plan = plan_for(request.user, plan_id)
+def _report_panel(request, plan: Plan, *, notice: str = ""):
+    """The report panel alone, for htmx: polled while a report is built, and the answer
+    to asking for one (its ``notice`` says what the asking did)."""
     report, stale = _latest_report(plan)
     return render(
         request,
@@ -127,8 +144,20 @@ def report_status(request, plan_id: int):
             "report": report,
             "stale": stale,
             "can_request": can_request_report(request.user, plan),
+            "notice": notice,
         },
     )
+
+
+@login_required
+@require_GET
+def report_status(request, plan_id: int):
+    """The report panel alone: htmx polls it while a report is being built."""
+    return _report_panel(request, plan_for(request.user, plan_id))
+
+
+ASKED_NEW = "The acceptance report is being built."
+ASKED_AGAIN = "Nothing changed since the last report: here it is."
 
 
 @login_required
@@ -139,12 +168,12 @@ def report_ask(request, plan_id: int):
     report, created = report_request(plan=plan, actor=request.user)
     # A new report with an error could not be queued: the report panel says so (and stops
     # saying it once the sweeper has queued it), so no "being built" here.
-    if created and not report.error:
-        messages.success(request, "The acceptance report is being built.")
-    elif not created:
-        messages.info(request, "Nothing changed since the last report: here it is.")
+    notice = ASKED_AGAIN if not created else "" if report.error else ASKED_NEW
     if request.headers.get("HX-Request"):
-        return report_status(request, plan_id)
+        # The panel itself says it; a message would wait for the next full page.
+        return _report_panel(request, plan, notice=notice)
+    if notice:
+        (messages.info if notice == ASKED_AGAIN else messages.success)(request, notice)
     return redirect("reports:dashboard", plan_id=plan.pk)
 
 
@@ -201,12 +230,19 @@ def report(request, uuid):
     signoffs = signoffs_with_state(
         report.signoffs.select_related("report").order_by("signed_at", "pk"), known=states
     )
-    may_sign = can_sign(request.user, report.plan)
+    # Offered while a role is left that the user may sign on this current report: gone
+    # once they signed every role they may.
+    left = roles_left_to_sign(request.user, report, states=states, signoffs=signoffs)
     context = {
         "report": report,
         "stale": state == STALE,
         "signoffs": signoffs,
-        "can_sign": may_sign and report.is_ready,
+        "can_sign": bool(left),
+        "signed_all": state == CURRENT
+        and not left
+        and any(s.signer_id == request.user.pk for s in signoffs),
+        # As built, but its sign-off lines show who signed (blanks for the others).
+        "report_html": report_html_signed(report=report, signoffs=signoffs),
     }
     return render(request, "reports/report.html", context)
 

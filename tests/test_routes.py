@@ -134,6 +134,10 @@ ROUTES: dict[str, Rule] = {
     ),
     # Release dashboards and acceptance reports: QA leads and the release's stakeholders.
     "reports:index": Rule(expect(lead=200, stakeholder=200)),
+    # A release's page: whoever sees the release (QA leads, its stakeholders).
+    "reports:release": Rule(expect(lead=200, stakeholder=200), kwargs=release),
+    # What waits for a signature: stakeholders (the role) only.
+    "reports:waiting": Rule(expect(stakeholder=200)),
     "reports:dashboard": Rule(expect(lead=200, stakeholder=200), kwargs=plan),
     "reports:report_status": Rule(expect(lead=200, stakeholder=200), kwargs=plan),
     "reports:report_request": Rule(expect(lead=302, stakeholder=403), kwargs=plan, method="post"),

@@ -224,12 +224,16 @@ SIGNED_OWN_CONFIGURATION = (
 )
 
 
-def named_roles(user, plan):
-    """The required sign-off roles of ``plan`` naming ``user`` as a signer, whether or
-    not they may sign them. A QuerySet of ``PlanSignoffRole``."""
+def named_roles(user, plan=None):
+    """The required sign-off roles of ``plan`` (of every plan, without one) naming
+    ``user`` as a signer, whether or not they may sign them. A QuerySet of
+    ``PlanSignoffRole``."""
+    from .models import PlanSignoffRole
+
+    roles = PlanSignoffRole.objects.all() if plan is None else plan.signoff_roles.all()
     if not _active(user):
-        return plan.signoff_roles.none()
-    return plan.signoff_roles.filter(signers=user)
+        return roles.none()
+    return roles.filter(signers=user)
 
 
 def sign_refusal(user, required) -> str:
@@ -245,12 +249,12 @@ def sign_refusal(user, required) -> str:
     return ""
 
 
-def signable_roles(user, plan):
-    """The required sign-off roles of ``plan`` that ``user`` may sign: those naming them
-    as a signer that they did not configure, while they may be named at all
-    (``sign_refusal``). A QuerySet."""
+def signable_roles(user, plan=None):
+    """The required sign-off roles of ``plan`` (of every plan, without one) that
+    ``user`` may sign: those naming them as a signer that they did not configure, while
+    they may be named at all (``sign_refusal``). A QuerySet."""
     if signer_refusal(user, actor=None):
-        return plan.signoff_roles.none()
+        return named_roles(user, plan).none()
     return named_roles(user, plan).exclude(configured_by=user)
 
 

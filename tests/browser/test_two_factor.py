@@ -40,7 +40,8 @@ def test_a_lead_sets_up_two_factor_and_signs_in_with_a_code(new_page, artifacts,
     page.get_by_role("heading", name="Your backup codes").wait_for()
     backup_code = page.locator(".backup-codes code").first.inner_text()
     page.get_by_role("link", name="I saved my backup codes — continue").click()
-    page.get_by_role("heading", name="My work").wait_for()
+    # A QA lead lands on the releases they run (issue 15), no longer on "My work".
+    page.get_by_role("heading", name="Releases", exact=True).wait_for()
 
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, lead.email)
@@ -48,7 +49,7 @@ def test_a_lead_sets_up_two_factor_and_signs_in_with_a_code(new_page, artifacts,
     page.screenshot(path=artifacts / "two-factor-code-step.png", full_page=True)
     page.keyboard.type(code_for(secret, steps_ahead=1))  # the field has the focus
     page.keyboard.press("Enter")
-    page.get_by_role("heading", name="My work").wait_for()
+    page.get_by_role("heading", name="Releases", exact=True).wait_for()
 
     # The admin's own sign-in page takes the same code step; this time a backup code.
     page.get_by_role("button", name="Sign out").click()

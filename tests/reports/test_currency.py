@@ -57,12 +57,15 @@ def waive(plan, stakeholder, days: int = 3):
 
 
 def sign(report, stakeholder, password):
+    # The plan's report says No-go (criteria fail): approving it is confirmed explicitly
+    # (issue 15: approving a No-go report asks for a confirmation).
     return signoff_sign(
         report=report,
         signer=stakeholder,
         role="business_owner",
         decision="approve",
         password=password,
+        confirm_no_go=report.decision == "no-go",
     )
 
 

@@ -113,6 +113,11 @@ class TestReportPage:
     ):
         from reports.signoffs import signoff_sign
 
+        # Rule changed (issue 15): the button is offered while a role is left to sign,
+        # so the stakeholder holds a second role here, still unsigned.
+        report.plan.signoff_roles.get(role="compliance").signers.add(stakeholder)
+        type(report).objects.filter(pk=report.pk).update(fingerprint=plan_fingerprint(report.plan))
+        report.refresh_from_db()
         signoff_sign(
             report=report,
             signer=stakeholder,
@@ -129,6 +134,25 @@ class TestReportPage:
         report.plan.save()
         page = client.get(reverse("reports:report", args=[report.uuid])).content.decode()
         assert "Stale" in page and sign_url(report) not in page
+
+    def test_the_sign_button_goes_once_every_held_role_is_signed(
+        self, client, report, stakeholder, password
+    ):
+        from reports.signoffs import signoff_sign
+
+        client.force_login(stakeholder)
+        url = reverse("reports:report", args=[report.uuid])
+        assert sign_url(report) in client.get(url).content.decode()
+        signoff_sign(
+            report=report,
+            signer=stakeholder,
+            role="business_owner",
+            decision="approve",
+            password=password,
+        )
+        page = client.get(url).content.decode()
+        assert sign_url(report) not in page and "Sign this report" not in page
+        assert "You have signed this report for every role you may sign on it." in page
 
     def test_a_qa_lead_gets_no_sign_button(self, client, report, lead):
         client.force_login(lead)
@@ -279,3 +303,51 @@ def test_the_admin_cannot_change_or_delete_a_signoff(
 
     with pytest.raises(ValidationError, match="append-only"):
         SignOff.objects.filter(pk=signoff.pk).delete()
+
+
+class TestApprovingANoGoReport:
+    """Approving a report whose decision is No-go asks for an explicit confirmation, on
+    the page (with or without htmx) and over the API: the signing service holds it."""
+
+    @pytest.fixture
+    def no_go(self, report):
+        type(report).objects.filter(pk=report.pk).update(decision="no-go")
+        report.refresh_from_db()
+        return report
+
+    def test_the_page_asks_for_the_confirmation_only_on_a_no_go_report(
+        self, client, report, stakeholder
+    ):
+        client.force_login(stakeholder)
+        assert 'name="confirm_no_go"' not in client.get(sign_url(report)).content.decode()
+        type(report).objects.filter(pk=report.pk).update(decision="no-go")
+        page = client.get(sign_url(report)).content.decode()
+        assert 'name="confirm_no_go"' in page and "decision is <strong>No-go</strong>" in page
+
+    @pytest.mark.parametrize("htmx", [False, True])
+    def test_approving_takes_the_confirmation_and_keeps_what_was_typed(
+        self, client, no_go, stakeholder, password, htmx
+    ):
+        client.force_login(stakeholder)
+        headers = {"HX-Request": "true"} if htmx else {}
+        typed = form(password, comment="Ship it anyway")
+        response = client.post(sign_url(no_go), typed, headers=headers)
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "confirm that you accept the release despite them" in page
+        assert "Ship it anyway" in page  # the comment typed is still there
+        assert not SignOff.objects.exists()
+        confirmed = client.post(sign_url(no_go), {**typed, "confirm_no_go": "on"}, headers=headers)
+        assert confirmed.status_code == 302
+        assert SignOff.objects.get().comment == "Ship it anyway"
+
+    def test_the_api_asks_for_it_too(self, no_go, stakeholder, password):
+        api = APIClient()
+        api.force_authenticate(stakeholder)
+        url = f"/api/v1/reports/{no_go.uuid}/signoffs/"
+        body = {"role": "business_owner", "decision": "approve", "password": password}
+        refused = api.post(url, body, format="json")
+        assert refused.status_code == 400 and "confirm_no_go" in str(refused.json())
+        assert not SignOff.objects.exists()
+        signed = api.post(url, {**body, "confirm_no_go": True}, format="json")
+        assert signed.status_code == 201

@@ -114,6 +114,32 @@ def test_asking_from_the_dashboard_builds_and_shows_the_report(
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
 
 
+def test_asking_with_htmx_answers_the_panel_with_the_report_asked_for(
+    client, lead, plan, django_capture_on_commit_callbacks
+):
+    """The dashboard's button posts with htmx and swaps in the panel: it answered 405
+    (the panel view takes GET only) and the panel went on saying nothing was asked."""
+    client.force_login(lead)
+    url = reverse("reports:report_request", args=[plan.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    panel = response.content.decode()
+    assert "<html" not in panel and 'id="report-panel"' in panel
+    assert "No report has been asked for yet" not in panel
+    assert "The acceptance report is being built." in panel
+    # The job is queued after the commit: the panel polls until the report is ready.
+    assert "A report is being built" in panel and 'hx-trigger="every 2s"' in panel
+    assert AcceptanceReport.objects.get().status == "ready"
+    # Asked again with nothing changed: the same report, and the panel says so.
+    again = client.post(url, headers={"HX-Request": "true"})
+    assert again.status_code == 200 and AcceptanceReport.objects.count() == 1
+    assert "Nothing changed since the last report" in again.content.decode()
+    # The notice was shown in the panel, not left waiting for the next page.
+    dashboard = client.get(reverse("reports:dashboard", args=[plan.pk])).content.decode()
+    assert "being built" not in dashboard and "Nothing changed" not in dashboard
+
+
 def test_htmx_polls_a_pending_report_and_stops_when_ready(client, lead, plan):
     client.force_login(lead)
     report = AcceptanceReportFactory(plan=plan)

@@ -19,6 +19,7 @@ from .defects import (
     DefectTally,
     Severity,
     Waiver,
+    WaiverState,
 )
 from .execution import (
     FINAL_STATUSES,
@@ -78,4 +79,5 @@ __all__ = [
     "StepResult",
     "StepStatus",
     "Waiver",
+    "WaiverState",
 ]

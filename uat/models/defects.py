@@ -322,6 +322,14 @@ class WaiverQuerySet(models.QuerySet):
         return self.filter(expires_at__gt=at or timezone.now(), revoked_at__isnull=True)
 
 
+class WaiverState(models.TextChoices):
+    """Where a waiver stands at a moment (the report lists every waiver of a release)."""
+
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+
+
 class Waiver(models.Model):
     """ "Accept with known risk": a stakeholder waives one open defect for one release."""
 

@@ -97,6 +97,7 @@ def release_audit(request, release_id: int):
         "page": page,
         "query": query.urlencode(),
         "packages": packages,
+        "can_build": can_build_evidence_package(request.user, release),
     }
     return render(request, "uat/audit.html", context)
 
