@@ -226,6 +226,8 @@ def execution_page(request, uuid):
         return _mark(request, execution)
     if "finish" in request.POST:
         return _finish(request, execution)
+    if "pass_remaining" in request.POST:
+        return _pass_remaining(request, execution)
     # The page's ways out are buttons of its form, so they keep what was typed first.
     if request.POST.get("report_defect", "").isdigit():
         url = reverse("uat:defect_new", args=[execution.uuid])
@@ -308,6 +310,37 @@ def _mark(request, execution: Execution):
     opened = request.POST.get("opened", "")
     url = reverse("uat:execution", args=[execution.uuid])
     return redirect(f"{url}?{_query(opened=opened)}#step-{position}")
+
+
+def _pass_remaining(request, execution: Execution):
+    """*Pass all remaining steps*: every step not marked yet, as passed, at once."""
+    typed = {
+        position: request.POST.get(f"actual_{position}", "")
+        for position in range(1, execution.case_version.step_count + 1)
+    }
+    is_htmx = bool(request.headers.get("HX-Request"))
+    try:
+        passed = services.execution_steps_pass_remaining(
+            execution=execution,
+            actor=request.user,
+            actual_results=typed,
+            lock_version=_lock_version(request),
+        )
+    except services.ConcurrentEditError as conflict:
+        return _conflict(request, conflict.current, conflict)
+    except ValidationError as error:
+        if is_htmx:
+            context = _context(request, execution, finish_errors=error.messages)
+            return render(request, "uat/execution.html#execution-form", context, status=400)
+        return _page(request, execution, status=400, finish_errors=error.messages)
+    said = f"{len(passed)} remaining step{'s' if len(passed) != 1 else ''} saved as passed."
+    if is_htmx:
+        context = _context(request, execution, passed_message=said)
+        return render(request, "uat/execution.html#execution-form", context)
+    messages.success(request, said)
+    opened = request.POST.get("opened", "")
+    url = reverse("uat:execution", args=[execution.uuid])
+    return redirect(f"{url}?{_query(opened=opened)}#result-heading")
 
 
 def _query(**params) -> str:

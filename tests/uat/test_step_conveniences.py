@@ -1,0 +1,75 @@
+"""The execution page's conveniences: pass all remaining steps, steps not run shown as
+such, the time spent, a step's defect linked instead of a duplicate invited, evidence
+attached from the step itself with image thumbnails."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import ExecutionFactory, StepResultFactory
+from uat.models import Event
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def execution(tester):
+    return ExecutionFactory(tester=tester, case__steps=3)
+
+
+def page_url(execution):
+    return reverse("uat:execution", args=[execution.uuid])
+
+
+def test_pass_all_remaining_marks_every_unmarked_step_without_javascript(client, tester, execution):
+    StepResultFactory(execution=execution, position=2, status="blocked", actual_result="x")
+    client.force_login(tester)
+    response = client.post(
+        page_url(execution),
+        {"pass_remaining": "1", "lock_version": execution.lock_version, "actual_3": "fine"},
+    )
+    assert response.status_code == 302
+    results = dict(execution.step_results.values_list("position", "status"))
+    assert results == {1: "passed", 2: "blocked", 3: "passed"}
+    assert execution.step_results.get(position=3).actual_result == "fine"
+    marks = Event.objects.filter(verb="execution.step_recorded")
+    assert sorted(event.after["position"] for event in marks) == [1, 3]
+    followed = client.get(response["Location"])
+    assert "2 remaining steps saved as passed." in followed.text
+
+
+def test_pass_all_remaining_with_htmx_returns_the_form(client, tester, execution):
+    client.force_login(tester)
+    response = client.post(
+        page_url(execution),
+        {"pass_remaining": "1", "lock_version": execution.lock_version},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<form id="execution-form"')
+    assert "3 remaining steps saved as passed." in response.text
+    assert set(execution.step_results.values_list("status", flat=True)) == {"passed"}
+    assert "Pass all remaining steps" not in response.text
+
+
+def test_pass_all_remaining_is_refused_on_a_finished_run(client, tester):
+    execution = ExecutionFactory(tester=tester, failed=True, case__steps=2)
+    client.force_login(tester)
+    response = client.post(
+        page_url(execution), {"pass_remaining": "1", "lock_version": execution.lock_version}
+    )
+    assert response.status_code == 400
+    assert "This execution is finished" in response.text
+    assert not execution.step_results.exists()
+
+
+def test_pass_all_remaining_with_a_stale_lock_is_a_conflict_and_saves_nothing(
+    client, tester, execution
+):
+    client.force_login(tester)
+    response = client.post(
+        page_url(execution), {"pass_remaining": "1", "lock_version": execution.lock_version + 5}
+    )
+    assert response.status_code == 409
+    assert not execution.step_results.exists()
