@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import ExecutionFactory, StepResultFactory
-from uat.models import Event
+from uat.models import Event, ExecutionStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +73,20 @@ def test_pass_all_remaining_with_a_stale_lock_is_a_conflict_and_saves_nothing(
     )
     assert response.status_code == 409
     assert not execution.step_results.exists()
+
+
+def test_finishing_after_a_failure_shows_the_unmarked_steps_as_not_run(client, tester, execution):
+    StepResultFactory(execution=execution, position=1, status="failed", actual_result="broke")
+    client.force_login(tester)
+    response = client.post(
+        page_url(execution), {"finish": "1", "lock_version": execution.lock_version}
+    )
+    assert response.status_code == 302
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.FAILED
+    (event,) = Event.objects.filter(verb="execution.recorded")
+    assert event.after["not_run"] == [2, 3]
+    page = client.get(response["Location"])
+    assert "Not run: step 2, 3." in page.text
+    assert page.text.count('<span class="badge status-not_run">Not run</span>') == 2
+    assert "not run: step 2, 3" in page.text

@@ -144,11 +144,12 @@ def execution_record(
         raise ValidationError("Time spent cannot be negative.")
     marked = dict(execution.step_results.values_list("position", "status"))
     result = Execution.result_from_steps(list(marked.values()))
-    if result == ExecutionStatus.PASSED or result is None:
-        steps = range(1, execution.case_version.step_count + 1)
-        missing = [str(n) for n in steps if n not in marked]
-        if missing:
-            raise ValidationError(f"Record a result for step {', '.join(missing)} first.")
+    steps = range(1, execution.case_version.step_count + 1)
+    missing = [n for n in steps if n not in marked]
+    if missing and (result == ExecutionStatus.PASSED or result is None):
+        raise ValidationError(f"Record a result for step {', '.join(map(str, missing))} first.")
+    # After a failure or a block the steps not marked were not run: said in the event
+    # (and shown as "Not run" on the page), never left to be guessed.
     if result is None:
         raise ValidationError("Every step was skipped; at least one step must be run.")
     before = {"status": execution.status}
@@ -187,7 +188,7 @@ def execution_record(
         verb="execution.recorded",
         obj=execution,
         before=before,
-        after={"status": result, "notes": execution.notes},
+        after={"status": result, "notes": execution.notes, "not_run": missing},
         release=execution.plan.release,
     )
     return execution

@@ -116,6 +116,7 @@ def _typed(saved: str, draft: str | None) -> dict:
 
 def _steps(execution: Execution, errors: dict, drafts: dict):
     recorded = {result.position: result for result in execution.step_results.all()}
+    not_run = set(execution.steps_not_run())
     steps = []
     for position, step in enumerate(execution.case_version.steps, start=1):
         result = recorded.get(position)
@@ -132,6 +133,7 @@ def _steps(execution: Execution, errors: dict, drafts: dict):
                 "result": result,
                 "actual": actual,
                 "errors": errors.get(position, []),
+                "not_run": position in not_run,
             }
         )
     return steps
@@ -197,6 +199,7 @@ def _context(request, execution: Execution, errors=None, **extra) -> dict:
         "notes": _typed(execution.notes, drafts.get(ExecutionDraft.NOTES)),
         "implied": Execution.result_from_steps(marked),
         "marked": len(marked),
+        "not_run": [step["position"] for step in steps if step["not_run"]],
         "can_edit": can_edit,
         "is_owner": is_owner,
         "opened": _opened_token(request),
@@ -361,7 +364,10 @@ def _finish(request, execution: Execution):
         return _conflict(request, conflict.current, conflict)
     except ValidationError as error:
         return _page(request, execution, status=400, finish_errors=error.messages)
-    messages.success(request, f"Saved: {execution.case.key} {execution.get_status_display()}.")
+    said = f"Saved: {execution.case.key} {execution.get_status_display()}."
+    if not_run := execution.steps_not_run():
+        said += f" Not run: step {', '.join(map(str, not_run))}."
+    messages.success(request, said)
     return redirect("uat:execution", uuid=execution.uuid)
 
 
