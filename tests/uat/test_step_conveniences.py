@@ -90,3 +90,14 @@ def test_finishing_after_a_failure_shows_the_unmarked_steps_as_not_run(client, t
     assert "Not run: step 2, 3." in page.text
     assert page.text.count('<span class="badge status-not_run">Not run</span>') == 2
     assert "not run: step 2, 3" in page.text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(0, "None recorded yet"), (45, "45 s"), (12 * 60 + 10, "12 min"), (3900, "1 h 5 min")],
+)
+def test_the_execution_page_shows_the_time_spent(client, tester, seconds, shown):
+    execution = ExecutionFactory(tester=tester, passed=True, time_spent_seconds=seconds)
+    client.force_login(tester)
+    response = client.get(page_url(execution))
+    assert f'<dd id="time-spent">{shown}</dd>' in response.text
