@@ -5,7 +5,7 @@ attached from the step itself with image thumbnails."""
 import pytest
 from django.urls import reverse
 
-from tests.factories import ExecutionFactory, StepResultFactory
+from tests.factories import DefectFactory, ExecutionFactory, StepResultFactory
 from uat.models import Event, ExecutionStatus
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +101,21 @@ def test_the_execution_page_shows_the_time_spent(client, tester, seconds, shown)
     client.force_login(tester)
     response = client.get(page_url(execution))
     assert f'<dd id="time-spent">{shown}</dd>' in response.text
+
+
+def test_a_step_with_a_defect_links_to_it_and_still_offers_another(client, tester):
+    execution = ExecutionFactory(tester=tester, failed=True, case__steps=2)
+    StepResultFactory(execution=execution, position=1, status="failed", actual_result="a")
+    StepResultFactory(execution=execution, position=2, status="failed", actual_result="b")
+    defect = DefectFactory(release=execution.plan.release, step_position=1, title="Total wrong")
+    defect.executions.add(execution)
+    client.force_login(tester)
+    response = client.get(page_url(execution))
+    first, second = response.text.split('id="step-2"')
+    assert f'See <a href="{reverse("uat:defect", args=[defect.pk])}">' in first
+    assert f"{defect.reference} Total wrong</a> (new) reported for this step." in first
+    assert "Report another defect" in first and ">Report defect<" not in first
+    assert ">Report defect<" in second and "reported for this step" not in second
+    # "Report another" goes on to the report form for that step, as *Report defect* does.
+    another = client.post(page_url(execution), {"report_defect": "1"})
+    assert another["Location"] == reverse("uat:defect_new", args=[execution.uuid]) + "?step=1"

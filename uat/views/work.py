@@ -114,8 +114,12 @@ def _typed(saved: str, draft: str | None) -> dict:
     }
 
 
-def _steps(execution: Execution, errors: dict, drafts: dict):
+def _steps(execution: Execution, errors: dict, drafts: dict, defects: list[Defect]):
     recorded = {result.position: result for result in execution.step_results.all()}
+    found: dict[int, list[Defect]] = {}
+    for defect in defects:  # a defect found on a step is linked there, not invited again
+        if defect.step_position is not None:
+            found.setdefault(defect.step_position, []).append(defect)
     not_run = set(execution.steps_not_run())
     steps = []
     for position, step in enumerate(execution.case_version.steps, start=1):
@@ -134,6 +138,7 @@ def _steps(execution: Execution, errors: dict, drafts: dict):
                 "actual": actual,
                 "errors": errors.get(position, []),
                 "not_run": position in not_run,
+                "defects": found.get(position, []),
             }
         )
     return steps
@@ -190,7 +195,8 @@ def _context(request, execution: Execution, errors=None, **extra) -> dict:
         drafts = _posted_texts(request, execution)
     else:
         drafts = {}
-    steps = _steps(execution, errors or {}, drafts)
+    defects = list(execution.defects.all())
+    steps = _steps(execution, errors or {}, drafts, defects)
     marked = [step["result"].status for step in steps if step["result"]]
     return {
         "execution": execution,
@@ -204,7 +210,7 @@ def _context(request, execution: Execution, errors=None, **extra) -> dict:
         "is_owner": is_owner,
         "opened": _opened_token(request),
         "evidence": list(execution.evidence.all()),
-        "defects": list(execution.defects.all()),
+        "defects": defects,
         "statuses": StepStatus.choices,
         "evidence_limit": settings.EVIDENCE_MAX_BYTES,
         "last_time": _last_time(execution),
