@@ -3,6 +3,7 @@ such, the time spent, a step's defect linked instead of a duplicate invited, evi
 attached from the step itself with image thumbnails."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.factories import DefectFactory, ExecutionFactory, StepResultFactory
@@ -119,3 +120,54 @@ def test_a_step_with_a_defect_links_to_it_and_still_offers_another(client, teste
     # "Report another" goes on to the report form for that step, as *Report defect* does.
     another = client.post(page_url(execution), {"report_defect": "1"})
     assert another["Location"] == reverse("uat:defect_new", args=[execution.uuid]) + "?step=1"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"rest of the image"
+
+
+def test_evidence_is_attached_from_the_step_itself_without_javascript(client, tester, execution):
+    client.force_login(tester)
+    shot = SimpleUploadedFile("shot.png", PNG, content_type="image/png")
+    response = client.post(
+        reverse("uat:evidence_upload", args=[execution.uuid]),
+        {"upload_step": "2", "file_2": shot, "actual_2": "it showed an error", "lock_version": 0},
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith("#step-2")
+    evidence = execution.evidence.get()
+    assert (evidence.step_position, evidence.original_name) == (2, "shot.png")
+    page = client.get(page_url(execution))
+    step_two = page.text.split('id="step-2"')[1].split('id="step-3"')[0]
+    image = reverse("uat:evidence", args=[execution.uuid, evidence.pk]) + "?view=1"
+    assert f'<img class="thumb" src="{image}" alt="shot.png, open full size"' in step_two
+    assert f'href="{image}" target="_blank"' in step_two
+    assert "it showed an error" in step_two  # what was typed is kept across the upload
+    assert 'name="file_2"' in step_two and 'value="2" formaction=' in step_two
+
+
+def test_a_step_upload_without_a_file_asks_for_one(client, tester, execution):
+    client.force_login(tester)
+    response = client.post(
+        reverse("uat:evidence_upload", args=[execution.uuid]), {"upload_step": "1"}, follow=True
+    )
+    assert "Choose a file to upload." in response.text
+    assert not execution.evidence.exists()
+
+
+def test_an_image_is_shown_inline_only_when_asked_and_only_if_it_is_an_image(
+    client, tester, execution
+):
+    client.force_login(tester)
+    url = reverse("uat:evidence_upload", args=[execution.uuid])
+    client.post(url, {"file": SimpleUploadedFile("a.png", PNG)})
+    client.post(url, {"file": SimpleUploadedFile("b.txt", b"<script>alert(1)</script>")})
+    image, text = execution.evidence.order_by("pk")
+    inline = client.get(reverse("uat:evidence", args=[execution.uuid, image.pk]) + "?view=1")
+    assert inline["Content-Disposition"].startswith("inline")
+    assert inline["Content-Type"] == "image/png"
+    assert inline["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in inline["Content-Security-Policy"]
+    asked = client.get(reverse("uat:evidence", args=[execution.uuid, text.pk]) + "?view=1")
+    assert asked["Content-Disposition"].startswith("attachment")
+    plain = client.get(reverse("uat:evidence", args=[execution.uuid, image.pk]))
+    assert plain["Content-Disposition"].startswith("attachment")

@@ -443,5 +443,12 @@ class Evidence(models.Model):
         ordering = ["execution_id", "uploaded_at"]
         verbose_name_plural = "evidence"
 
+    # The types a browser may show inline (thumbnails): images judged from the content.
+    IMAGE_TYPES = ("image/png", "image/jpeg")
+
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in self.IMAGE_TYPES

@@ -114,8 +114,12 @@ def _typed(saved: str, draft: str | None) -> dict:
     }
 
 
-def _steps(execution: Execution, errors: dict, drafts: dict, defects: list[Defect]):
+def _steps(execution: Execution, errors: dict, drafts: dict, defects: list[Defect], evidence):
     recorded = {result.position: result for result in execution.step_results.all()}
+    attached: dict[int, list] = {}
+    for item in evidence:
+        if item.step_position is not None:
+            attached.setdefault(item.step_position, []).append(item)
     found: dict[int, list[Defect]] = {}
     for defect in defects:  # a defect found on a step is linked there, not invited again
         if defect.step_position is not None:
@@ -139,6 +143,7 @@ def _steps(execution: Execution, errors: dict, drafts: dict, defects: list[Defec
                 "errors": errors.get(position, []),
                 "not_run": position in not_run,
                 "defects": found.get(position, []),
+                "evidence": attached.get(position, []),
             }
         )
     return steps
@@ -196,7 +201,8 @@ def _context(request, execution: Execution, errors=None, **extra) -> dict:
     else:
         drafts = {}
     defects = list(execution.defects.all())
-    steps = _steps(execution, errors or {}, drafts, defects)
+    evidence = list(execution.evidence.all())
+    steps = _steps(execution, errors or {}, drafts, defects, evidence)
     marked = [step["result"].status for step in steps if step["result"]]
     return {
         "execution": execution,
@@ -209,7 +215,7 @@ def _context(request, execution: Execution, errors=None, **extra) -> dict:
         "can_edit": can_edit,
         "is_owner": is_owner,
         "opened": _opened_token(request),
-        "evidence": list(execution.evidence.all()),
+        "evidence": evidence,
         "defects": defects,
         "statuses": StepStatus.choices,
         "evidence_limit": settings.EVIDENCE_MAX_BYTES,
@@ -383,8 +389,12 @@ def evidence_upload(request, uuid):
     """Attach a screenshot or file to the tester's own execution."""
     execution = own_execution_for(request.user, uuid)
     _keep_typed(request, execution)
-    upload = request.FILES.get("file")
-    step = request.POST.get("step_position", "")
+    # From a step itself (its own file input and button), or from the evidence section.
+    from_step = request.POST.get("upload_step", "")
+    if from_step.isdigit():
+        step, upload = from_step, request.FILES.get(f"file_{from_step}")
+    else:
+        step, upload = request.POST.get("step_position", ""), request.FILES.get("file")
     if upload is None:
         messages.error(request, "Choose a file to upload.")
     else:
@@ -399,23 +409,30 @@ def evidence_upload(request, uuid):
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, f"Attached {upload.name}.")
-    return redirect(reverse("uat:execution", args=[execution.uuid]) + "#evidence")
+    place = f"#step-{from_step}" if from_step.isdigit() else "#evidence"
+    return redirect(reverse("uat:execution", args=[execution.uuid]) + place)
 
 
 @login_required
 def evidence_download(request, uuid, pk: int):
-    """Hand out an evidence file, only to people who may see its execution, always as a
-    download: an uploaded file is never rendered by the browser in our origin."""
+    """Hand out an evidence file, only to people who may see its execution, as a
+    download: an uploaded file is never rendered by the browser in our origin. The one
+    exception is ``?view=1`` on a PNG or JPEG (judged from its content at upload, never
+    from its name), shown inline for the thumbnails and their full size view: an image
+    runs no code, and a sandboxing policy keeps it so even when opened as a page."""
     execution = execution_for(request.user, uuid)
     evidence = execution.evidence.filter(pk=pk).first()
     if evidence is None:
         raise Http404
+    inline = request.GET.get("view") == "1" and evidence.is_image
     response = FileResponse(
         evidence.file.open("rb"),
-        as_attachment=True,
+        as_attachment=not inline,
         filename=download_filename_of(evidence.original_name),
         content_type=evidence.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
+    if inline:
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     return response
