@@ -148,9 +148,10 @@ def test_evidence_is_attached_from_the_step_itself_without_javascript(client, te
 def test_a_step_upload_without_a_file_asks_for_one(client, tester, execution):
     client.force_login(tester)
     response = client.post(
-        reverse("uat:evidence_upload", args=[execution.uuid]), {"upload_step": "1"}, follow=True
+        reverse("uat:evidence_upload", args=[execution.uuid]), {"upload_step": "1"}
     )
-    assert "Choose a file to upload." in response.text
+    assert response["Location"].endswith("#step-1")  # back to the step it came from
+    assert "Choose a file to upload." in client.get(response["Location"]).text
     assert not execution.evidence.exists()
 
 
