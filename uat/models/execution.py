@@ -243,6 +243,14 @@ class Execution(models.Model):
     def is_finished(self) -> bool:
         return self.status in FINAL_STATUSES
 
+    def steps_not_run(self) -> list[int]:
+        """The steps of a finished run that have no result: not run, as a run may finish
+        failed or blocked before its last step. Empty while the run is open."""
+        if not self.is_finished:
+            return []
+        marked = {result.position for result in self.step_results.all()}
+        return [n for n in range(1, self.case_version.step_count + 1) if n not in marked]
+
     @property
     def is_retest(self) -> bool:
         return self.retest_of_id is not None
@@ -435,5 +443,12 @@ class Evidence(models.Model):
         ordering = ["execution_id", "uploaded_at"]
         verbose_name_plural = "evidence"
 
+    # The types a browser may show inline (thumbnails): images judged from the content.
+    IMAGE_TYPES = ("image/png", "image/jpeg")
+
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in self.IMAGE_TYPES

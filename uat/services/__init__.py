@@ -22,7 +22,12 @@ from .defects import (
 )
 from .drafts import execution_drafts_save
 from .errors import ConcurrentEditError
-from .executions import evidence_attach, execution_record, execution_step_record
+from .executions import (
+    evidence_attach,
+    execution_record,
+    execution_step_record,
+    execution_steps_pass_remaining,
+)
 from .invitations import (
     invitation_accept,
     invitation_find,
@@ -51,6 +56,7 @@ __all__ = [
     "execution_reassign",
     "execution_record",
     "execution_step_record",
+    "execution_steps_pass_remaining",
     "execution_unassign",
     "invitation_accept",
     "invitation_find",

@@ -93,6 +93,40 @@ def execution_step_record(
 
 
 @transaction.atomic
+def execution_steps_pass_remaining(
+    *,
+    execution: Execution,
+    actor,
+    actual_results: dict[int, str] | None = None,
+    lock_version: int | None = None,
+) -> list[StepResult]:
+    """Mark every step not marked yet as passed, each through ``execution_step_record``
+    (so each is checked and audited as a mark is), all in one transaction: one refusal
+    saves none. ``actual_results`` (step → text typed) goes with its step."""
+    policy_require(can_record(actor, execution), "record")
+    if execution.is_finished:
+        raise ValidationError("This execution is finished; a retest is a new execution.")
+    marked = set(execution.step_results.values_list("position", flat=True))
+    remaining = [n for n in range(1, execution.case_version.step_count + 1) if n not in marked]
+    if not remaining:
+        raise ValidationError("Every step is marked already.")
+    results = []
+    for position in remaining:
+        results.append(
+            execution_step_record(
+                execution=execution,
+                position=position,
+                status=StepStatus.PASSED,
+                actor=actor,
+                actual_result=(actual_results or {}).get(position, ""),
+                lock_version=lock_version,
+            )
+        )
+        lock_version = None  # the first claim checked it; the rest follow in-process
+    return results
+
+
+@transaction.atomic
 def execution_record(
     *,
     execution: Execution,
@@ -110,11 +144,12 @@ def execution_record(
         raise ValidationError("Time spent cannot be negative.")
     marked = dict(execution.step_results.values_list("position", "status"))
     result = Execution.result_from_steps(list(marked.values()))
-    if result == ExecutionStatus.PASSED or result is None:
-        steps = range(1, execution.case_version.step_count + 1)
-        missing = [str(n) for n in steps if n not in marked]
-        if missing:
-            raise ValidationError(f"Record a result for step {', '.join(missing)} first.")
+    steps = range(1, execution.case_version.step_count + 1)
+    missing = [n for n in steps if n not in marked]
+    if missing and (result == ExecutionStatus.PASSED or result is None):
+        raise ValidationError(f"Record a result for step {', '.join(map(str, missing))} first.")
+    # After a failure or a block the steps not marked were not run: said in the event
+    # (and shown as "Not run" on the page), never left to be guessed.
     if result is None:
         raise ValidationError("Every step was skipped; at least one step must be run.")
     before = {"status": execution.status}
@@ -153,7 +188,7 @@ def execution_record(
         verb="execution.recorded",
         obj=execution,
         before=before,
-        after={"status": result, "notes": execution.notes},
+        after={"status": result, "notes": execution.notes, "not_run": missing},
         release=execution.plan.release,
     )
     return execution

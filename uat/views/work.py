@@ -114,8 +114,17 @@ def _typed(saved: str, draft: str | None) -> dict:
     }
 
 
-def _steps(execution: Execution, errors: dict, drafts: dict):
+def _steps(execution: Execution, errors: dict, drafts: dict, defects: list[Defect], evidence):
     recorded = {result.position: result for result in execution.step_results.all()}
+    attached: dict[int, list] = {}
+    for item in evidence:
+        if item.step_position is not None:
+            attached.setdefault(item.step_position, []).append(item)
+    found: dict[int, list[Defect]] = {}
+    for defect in defects:  # a defect found on a step is linked there, not invited again
+        if defect.step_position is not None:
+            found.setdefault(defect.step_position, []).append(defect)
+    not_run = set(execution.steps_not_run())
     steps = []
     for position, step in enumerate(execution.case_version.steps, start=1):
         result = recorded.get(position)
@@ -132,6 +141,9 @@ def _steps(execution: Execution, errors: dict, drafts: dict):
                 "result": result,
                 "actual": actual,
                 "errors": errors.get(position, []),
+                "not_run": position in not_run,
+                "defects": found.get(position, []),
+                "evidence": attached.get(position, []),
             }
         )
     return steps
@@ -188,7 +200,9 @@ def _context(request, execution: Execution, errors=None, **extra) -> dict:
         drafts = _posted_texts(request, execution)
     else:
         drafts = {}
-    steps = _steps(execution, errors or {}, drafts)
+    defects = list(execution.defects.all())
+    evidence = list(execution.evidence.all())
+    steps = _steps(execution, errors or {}, drafts, defects, evidence)
     marked = [step["result"].status for step in steps if step["result"]]
     return {
         "execution": execution,
@@ -197,11 +211,12 @@ def _context(request, execution: Execution, errors=None, **extra) -> dict:
         "notes": _typed(execution.notes, drafts.get(ExecutionDraft.NOTES)),
         "implied": Execution.result_from_steps(marked),
         "marked": len(marked),
+        "not_run": [step["position"] for step in steps if step["not_run"]],
         "can_edit": can_edit,
         "is_owner": is_owner,
         "opened": _opened_token(request),
-        "evidence": list(execution.evidence.all()),
-        "defects": list(execution.defects.all()),
+        "evidence": evidence,
+        "defects": defects,
         "statuses": StepStatus.choices,
         "evidence_limit": settings.EVIDENCE_MAX_BYTES,
         "last_time": _last_time(execution),
@@ -226,6 +241,8 @@ def execution_page(request, uuid):
         return _mark(request, execution)
     if "finish" in request.POST:
         return _finish(request, execution)
+    if "pass_remaining" in request.POST:
+        return _pass_remaining(request, execution)
     # The page's ways out are buttons of its form, so they keep what was typed first.
     if request.POST.get("report_defect", "").isdigit():
         url = reverse("uat:defect_new", args=[execution.uuid])
@@ -310,6 +327,37 @@ def _mark(request, execution: Execution):
     return redirect(f"{url}?{_query(opened=opened)}#step-{position}")
 
 
+def _pass_remaining(request, execution: Execution):
+    """*Pass all remaining steps*: every step not marked yet, as passed, at once."""
+    typed = {
+        position: request.POST.get(f"actual_{position}", "")
+        for position in range(1, execution.case_version.step_count + 1)
+    }
+    is_htmx = bool(request.headers.get("HX-Request"))
+    try:
+        passed = services.execution_steps_pass_remaining(
+            execution=execution,
+            actor=request.user,
+            actual_results=typed,
+            lock_version=_lock_version(request),
+        )
+    except services.ConcurrentEditError as conflict:
+        return _conflict(request, conflict.current, conflict)
+    except ValidationError as error:
+        if is_htmx:
+            context = _context(request, execution, finish_errors=error.messages)
+            return render(request, "uat/execution.html#execution-form", context, status=400)
+        return _page(request, execution, status=400, finish_errors=error.messages)
+    said = f"{len(passed)} remaining step{'s' if len(passed) != 1 else ''} saved as passed."
+    if is_htmx:
+        context = _context(request, execution, passed_message=said)
+        return render(request, "uat/execution.html#execution-form", context)
+    messages.success(request, said)
+    opened = request.POST.get("opened", "")
+    url = reverse("uat:execution", args=[execution.uuid])
+    return redirect(f"{url}?{_query(opened=opened)}#result-heading")
+
+
 def _query(**params) -> str:
     return urlencode({key: value for key, value in params.items() if value})
 
@@ -328,7 +376,10 @@ def _finish(request, execution: Execution):
         return _conflict(request, conflict.current, conflict)
     except ValidationError as error:
         return _page(request, execution, status=400, finish_errors=error.messages)
-    messages.success(request, f"Saved: {execution.case.key} {execution.get_status_display()}.")
+    said = f"Saved: {execution.case.key} {execution.get_status_display()}."
+    if not_run := execution.steps_not_run():
+        said += f" Not run: step {', '.join(map(str, not_run))}."
+    messages.success(request, said)
     return redirect("uat:execution", uuid=execution.uuid)
 
 
@@ -338,8 +389,12 @@ def evidence_upload(request, uuid):
     """Attach a screenshot or file to the tester's own execution."""
     execution = own_execution_for(request.user, uuid)
     _keep_typed(request, execution)
-    upload = request.FILES.get("file")
-    step = request.POST.get("step_position", "")
+    # From a step itself (its own file input and button), or from the evidence section.
+    from_step = request.POST.get("upload_step", "")
+    if from_step.isdigit():
+        step, upload = from_step, request.FILES.get(f"file_{from_step}")
+    else:
+        step, upload = request.POST.get("step_position", ""), request.FILES.get("file")
     if upload is None:
         messages.error(request, "Choose a file to upload.")
     else:
@@ -354,23 +409,30 @@ def evidence_upload(request, uuid):
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, f"Attached {upload.name}.")
-    return redirect(reverse("uat:execution", args=[execution.uuid]) + "#evidence")
+    place = f"#step-{from_step}" if from_step.isdigit() else "#evidence"
+    return redirect(reverse("uat:execution", args=[execution.uuid]) + place)
 
 
 @login_required
 def evidence_download(request, uuid, pk: int):
-    """Hand out an evidence file, only to people who may see its execution, always as a
-    download: an uploaded file is never rendered by the browser in our origin."""
+    """Hand out an evidence file, only to people who may see its execution, as a
+    download: an uploaded file is never rendered by the browser in our origin. The one
+    exception is ``?view=1`` on a PNG or JPEG (judged from its content at upload, never
+    from its name), shown inline for the thumbnails and their full size view: an image
+    runs no code, and a sandboxing policy keeps it so even when opened as a page."""
     execution = execution_for(request.user, uuid)
     evidence = execution.evidence.filter(pk=pk).first()
     if evidence is None:
         raise Http404
+    inline = request.GET.get("view") == "1" and evidence.is_image
     response = FileResponse(
         evidence.file.open("rb"),
-        as_attachment=True,
+        as_attachment=not inline,
         filename=download_filename_of(evidence.original_name),
         content_type=evidence.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
+    if inline:
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     return response
