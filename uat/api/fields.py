@@ -37,8 +37,18 @@ class ApiModelSerializer(serializers.ModelSerializer):
     serializer_related_field = VisiblePrimaryKeyRelatedField
 
 
+class IdField(forms.IntegerField):
+    """An id as the database holds it (a positive bigint): a number beyond is a 400
+    before any query, not a database error mid-transaction."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class IdFilter(NumberFilter):
-    field_class = forms.IntegerField
+    field_class = IdField
 
 
 _RELATIONS = (
