@@ -127,10 +127,7 @@ class ExecutionAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
             request,
             obj=None,
             selected=[execution.pk for execution in executions],
-            items=[
-                f"{e.case.key} by {e.tester} in {e.plan} ({e.get_status_display()})"
-                for e in executions
-            ],
+            items=[_named(execution) for execution in executions],
             action="reassign_executions",
             form=form,
             title="Reassign executions",
@@ -161,10 +158,7 @@ class ExecutionAdmin(ReadOnlyAdminMixin, GreenlightAdmin):
             request,
             obj=None,
             selected=[execution.pk for execution in executions],
-            items=[
-                f"{e.case.key} by {e.tester} in {e.plan} ({e.get_status_display()})"
-                for e in executions
-            ],
+            items=[_named(execution) for execution in executions],
             action="unassign_executions",
             form=form,
             title="Unassign executions",
