@@ -46,8 +46,11 @@ def _notify(*, role_label: str, plan: Plan, actor, before: list, after: list) ->
         "after": [user.full_name or user.email for user in after],
     }
     for email in recipients:
+        # A notice after the change is kept: a failing mail server is logged, and the
+        # others are still told (as the token notice and the defect emails).
         transaction.on_commit(
-            lambda email=email: email_send(name="signers_changed", context=context, to=[email])
+            lambda email=email: email_send(name="signers_changed", context=context, to=[email]),
+            robust=True,
         )
 
 
